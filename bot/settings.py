@@ -1,0 +1,128 @@
+"""Settings from the environment and an optional .env file (pydantic-settings).
+
+Every front end reads the same Settings; each checks only the values it needs
+(`require_slack_http()`, `require_discord()`, ...) so Slack runs without Discord
+settings and the other way round. A missing or malformed value raises SettingsError
+with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; str() is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """careerbot's configuration. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: str | None = Field(default=None, description="Bot token (xoxb-...) for the Web API.")
+    slack_signing_secret: str | None = Field(
+        default=None, description="Signing secret; every HTTP request from Slack is verified with it."
+    )
+    slack_app_token: str | None = Field(
+        default=None, description="App-level token (xapp-...); when set, `careerbot serve` uses Socket Mode."
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Web API base URL (GovSlack and tests change it)."
+    )
+    port: int = Field(default=3000, ge=1, le=65535, description="HTTP port of the web process.")
+    web_concurrency: int = Field(default=2, ge=1, le=64, description="gunicorn worker processes.")
+    careerbot_corpus: Path = Field(
+        default=DEFAULT_CORPUS, description="Corpus: a directory of .md/.txt documents or a .jsonl file."
+    )
+    careerbot_index: Path | None = Field(
+        default=None, description="A saved index (`careerbot index build --out FILE`) to load instead of building."
+    )
+    careerbot_db: Path = Field(
+        default=Path("careerbot.db"), description="SQLite file for votes, event claims and welcomes."
+    )
+    database_url: str | None = Field(
+        default=None, description="postgresql://... to share state between instances (SQLite otherwise)."
+    )
+    careerbot_onboarding_channels: str = Field(
+        default="", description="Comma-separated channel IDs or names whose new members get a welcome."
+    )
+    discord_public_key: str | None = Field(
+        default=None, description="Discord application public key (hex) for Ed25519 request verification."
+    )
+    discord_application_id: str | None = Field(default=None, description="Discord application ID.")
+    discord_bot_token: str | None = Field(default=None, description="Discord bot token (REST and gateway).")
+    discord_api_url: str = Field(
+        default="https://discord.com/api/v10", description="Discord REST base URL (tests point it at a mock)."
+    )
+    discord_members_intent: bool = Field(
+        default=False, description="Welcome members who join (needs the privileged members intent)."
+    )
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _slash_terminated(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("discord_api_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql://")
+        return value or None
+
+    @property
+    def onboarding_channels(self) -> frozenset[str]:
+        """Channel IDs or names (without '#'), lower-cased names kept as given."""
+        return frozenset(c.strip().lstrip("#") for c in self.careerbot_onboarding_channels.split(",") if c.strip())
+
+    @property
+    def has_slack(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    @property
+    def has_discord(self) -> bool:
+        return bool(self.discord_public_key and self.discord_application_id)
+
+    def require(self, *names: str) -> None:
+        """Raise SettingsError naming the first of `names` (field names) that is unset."""
+        for name in names:
+            if not getattr(self, name):
+                raise SettingsError(f"{name.upper()} is not set: {_help(name)}")
+
+    def require_slack_http(self) -> None:
+        self.require("slack_bot_token", "slack_signing_secret")
+
+    def require_slack_socket(self) -> None:
+        self.require("slack_bot_token", "slack_app_token")
+
+    def require_discord(self) -> None:
+        self.require("discord_public_key", "discord_application_id")
+
+
+def _help(name: str) -> str:
+    return Settings.model_fields[name].description or ""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a malformed value raises SettingsError naming its variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err.get("loc") else "a setting"
+        raise SettingsError(f"{name} is invalid: {err['msg']}") from None

@@ -1,0 +1,72 @@
+"""The store interface: the small state every front end shares.
+
+Two implementations: SQLite (default, one file in WAL mode) and PostgreSQL
+(DATABASE_URL). Both keep the same contract, tested by tests/store/.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+Vote = Literal["up", "down"]
+
+# Slack's last retry comes about five minutes after the first delivery; keep claims twice that.
+CLAIM_TTL_SECONDS = 600
+
+
+class StoreError(Exception):
+    """The store could not be reached or written (e.g. read-only or full database)."""
+
+
+class VoteRecord(BaseModel):
+    """One person's vote on one answer message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    platform: str  # "slack" | "discord"
+    answer_key: str  # the answer message: "channel:ts" on Slack, the message id on Discord
+    user: str
+    vote: Vote
+    question: str
+    passage_ids: tuple[str, ...] = ()
+    scores: tuple[float, ...] = ()
+    channel: str | None = None
+
+
+class FeedbackTotals(BaseModel):
+    up: int
+    down: int
+    down_rate: float  # down / (up + down), 0.0 when no votes
+    downvoted_questions: list[str]
+    unanswered_questions: list[str]
+
+
+class Store(Protocol):
+    """Shared state. Every method is atomic and safe from many processes at once."""
+
+    def claim_event(self, key: str, now: datetime | None = None) -> bool:
+        """True for the first caller with this key (within CLAIM_TTL_SECONDS), False for duplicates."""
+
+    def record_vote(self, vote: VoteRecord, now: datetime | None = None) -> None:
+        """Upsert: one row per (platform, answer_key, user); a second click replaces the vote."""
+
+    def feedback_totals(self) -> FeedbackTotals:
+        """Totals for `careerbot feedback`."""
+
+    def claim_welcome(self, platform: str, user: str) -> bool:
+        """True the first time for this person: post the welcome. False when already welcomed."""
+
+    def release_welcome(self, platform: str, user: str) -> None:
+        """Undo a claim after the welcome failed to post, so a later join tries again."""
+
+    def log_unanswered(self, platform: str, question: str, now: datetime | None = None) -> None:
+        """Remember a question the corpus had no answer for."""
+
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Delete event claims older than CLAIM_TTL_SECONDS; returns how many."""
+
+    def close(self) -> None:
+        """Release connections."""
