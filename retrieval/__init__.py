@@ -3,12 +3,13 @@
 Public API: Engine, Answer, Hit, Document, Passage, OverviewItem and the errors.
 """
 
-from retrieval.engine import EXAMPLE_QUESTIONS, Engine
+from retrieval.engine import EXAMPLE_QUESTIONS, NO_ANSWER_TEXT, Engine
 from retrieval.errors import CareerbotError, CorpusError, IndexFileError, QuestionError
 from retrieval.models import Answer, Document, Hit, OverviewItem, Passage
 
 __all__ = [
     "EXAMPLE_QUESTIONS",
+    "NO_ANSWER_TEXT",
     "Answer",
     "CareerbotError",
     "CorpusError",

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
-from retrieval.models import Answer, Document, OverviewItem
+from retrieval.analyzer import tokenize
+from retrieval.documents import load_corpus, load_synonyms
+from retrieval.errors import CorpusError
+from retrieval.index import BM25Index
+from retrieval.models import Answer, Document, Hit, OverviewItem, Passage
+from retrieval.passages import deduplicate, normalise, split_document
+from retrieval.question import clean_question
+from retrieval.synonyms import Concept, SynonymTable, query_weights
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 # Fixed sentences of ours, offered when the corpus has no answer and on the Home tab.
 EXAMPLE_QUESTIONS: tuple[str, ...] = (
@@ -13,24 +24,194 @@ EXAMPLE_QUESTIONS: tuple[str, ...] = (
     "Will ML engineers need to learn DevOps?",
 )
 
+NO_ANSWER_TEXT = (
+    "Sorry, the documents I answer from have nothing good on that. "
+    "I can answer questions about machine learning engineers and software engineers, for example:"
+)
+
+# The no-answer gate. A question is answerable when its best passage covers at least this
+# share of the question's information: the idf-weighted share of its concepts the passage
+# holds (a concept counts when the passage has its words or one of their synonyms; a word
+# the corpus never uses weighs as much as the rarest word). Off-topic questions ("when
+# does the cafeteria open?") match one incidental word at best, well under half; on-topic
+# questions, however phrased, find a passage holding most of what they ask about.
+# Calibrated on the dev set's in-corpus and off-topic questions and on our own extra set
+# (tests/data/questions.json): answerable questions sit at 0.55 and above, off-topic ones
+# at 0.45 and below.
+MIN_COVERAGE = 0.5
+# Further hits must score at least this share of the best one (above the no-match
+# baseline): weaker ones are noise a person should not have to read.
+MIN_RELATIVE_SCORE = 0.45
+# When two candidates are close, one from a document not yet shown wins: a repeat
+# document's score is multiplied by this before choosing.
+SAME_DOCUMENT_PENALTY = 0.85
+CANDIDATES = 30
+
+OVERVIEW_ASPECTS: tuple[tuple[str, str], ...] = (
+    ("Responsibilities", "responsibilities of software engineers versus machine learning engineers"),
+    ("Problem space", "defined problem spaces versus ambiguous problems and hypotheses"),
+    ("Development process", "development process testing prototyping and iteration"),
+    ("Skills", "skills and expertise of software engineers and machine learning engineers"),
+    ("Career", "career opportunities for software engineers and machine learning engineers"),
+)
+
 
 class Engine:
     """Search a corpus of career articles; see ask()."""
 
-    documents: tuple[Document, ...]
+    def __init__(
+        self,
+        documents: Sequence[Document],
+        passages: Sequence[Passage],
+        index: BM25Index,
+        synonyms: SynonymTable,
+        fingerprint: str,
+        removed_duplicates: int = 0,
+    ) -> None:
+        self.documents: tuple[Document, ...] = tuple(documents)
+        self.passages: tuple[Passage, ...] = tuple(passages)
+        self.index = index
+        self.synonyms = synonyms
+        self.fingerprint = fingerprint
+        self.removed_duplicates = removed_duplicates
+        self._documents_by_id = {d.id: d for d in self.documents}
 
     @classmethod
-    def from_corpus(cls, path: Path | str | None = None) -> Engine:
+    def from_corpus(cls, path: Path | str | None = None, synonyms_path: Path | str | None = None) -> Engine:
         """Load, validate, split and index a corpus (default: the bundled corpus/)."""
-        raise NotImplementedError
+        path = Path(path) if path is not None else DEFAULT_CORPUS
+        documents = load_corpus(path)
+        synonyms_file = Path(synonyms_path) if synonyms_path else default_synonyms_file(path)
+        groups = load_synonyms(synonyms_file) if synonyms_file else []
+        passages, removed = deduplicate(p for d in documents for p in split_document(d))
+        index = BM25Index.build([tokenize(passage_search_text(p)) for p in passages])
+        return cls(documents, passages, index, SynonymTable(groups), corpus_fingerprint(path), len(removed))
+
+    @classmethod
+    def load(cls, index_file: Path | str, corpus_path: Path | str | None = None) -> Engine:
+        """Load a saved index (see retrieval.storage); refuses one built from another corpus."""
+        from retrieval.storage import load_engine
+
+        return load_engine(Path(index_file), Path(corpus_path) if corpus_path else DEFAULT_CORPUS)
+
+    def save(self, out: Path | str) -> None:
+        """Save this engine's index for fast start-up (no pickle: arrays and JSON only)."""
+        from retrieval.storage import save_engine
+
+        save_engine(self, Path(out))
+
+    # -- answering ----------------------------------------------------------------------
 
     def ask(self, question: str, top_k: int = 3) -> Answer:
         """The top_k most relevant passages, or answered=False. Raises QuestionError on bad input."""
-        raise NotImplementedError
+        text = clean_question(question)
+        concepts = self.synonyms.concepts(tokenize(text))
+        if not concepts:
+            return Answer(question=text, answered=False)
+        weights = query_weights(concepts)
+        ranked = self.index.top(weights, CANDIDATES)
+        if not ranked or self.coverage(concepts, ranked[0][0]) < MIN_COVERAGE:
+            return Answer(question=text, answered=False)
+        baseline = self.index.baseline(weights)
+        chosen = select_diverse(ranked, [self.passages[i].doc_id for i, _ in ranked], top_k, baseline)
+        return Answer(question=text, answered=True, hits=tuple(self._hit(i, s) for i, s in chosen))
+
+    def coverage(self, concepts: Sequence[Concept], passage: int) -> float:
+        """Idf-weighted share of the question's concepts that the passage holds (0..1)."""
+        total = held = 0.0
+        for concept in concepts:
+            weight = sum(self.index.term_idf(t) for t in concept.terms)
+            total += weight
+            options = (concept.terms, *concept.alternatives)
+            if any(all(self.index.contains(t, passage) for t in option) for option in options):
+                held += weight
+        return held / total if total else 0.0
 
     def overview(self) -> list[OverviewItem]:
         """How the MLE and SWE roles differ, one passage per aspect (for /mle-vs-swe with no text)."""
-        raise NotImplementedError
+        items: list[OverviewItem] = []
+        shown: set[str] = set()
+        for aspect, query in OVERVIEW_ASPECTS:
+            for i, score in self.index.top(query_weights(self.synonyms.concepts(tokenize(query))), 5):
+                if self.passages[i].id not in shown:
+                    shown.add(self.passages[i].id)
+                    items.append(OverviewItem(aspect=aspect, hit=self._hit(i, score)))
+                    break
+        return items
 
     def example_questions(self) -> tuple[str, ...]:
         return EXAMPLE_QUESTIONS
+
+    def document(self, doc_id: str) -> Document:
+        return self._documents_by_id[doc_id]
+
+    def _hit(self, passage_number: int, score: float) -> Hit:
+        passage = self.passages[passage_number]
+        doc = self._documents_by_id[passage.doc_id]
+        return Hit(
+            passage_id=passage.id,
+            doc_id=doc.id,
+            text=passage.text,
+            score=round(score, 6),
+            title=doc.title,
+            url=doc.url,
+            authors=doc.authors,
+            site=doc.site,
+            section=passage.section,
+        )
+
+
+def select_diverse(
+    ranked: Sequence[tuple[int, float]], doc_ids: Sequence[str], top_k: int, baseline: float
+) -> list[tuple[int, float]]:
+    """Pick up to top_k of `ranked` (best first): prefer new documents when scores are close,
+    drop hits far below the best. Pure, so the policy is easy to test."""
+    if not ranked:
+        return []
+    best = ranked[0][1] - baseline
+    pool = [
+        (i, s, d)
+        for (i, s), d in zip(ranked, doc_ids, strict=True)
+        if s - baseline >= MIN_RELATIVE_SCORE * best
+    ]
+    chosen: list[tuple[int, float]] = []
+    used_docs: set[str] = set()
+    while pool and len(chosen) < top_k:
+        pick = max(
+            pool,
+            key=lambda item: (item[1] - baseline) * (SAME_DOCUMENT_PENALTY if item[2] in used_docs else 1.0),
+        )
+        pool.remove(pick)
+        chosen.append((pick[0], pick[1]))
+        used_docs.add(pick[2])
+    return chosen
+
+
+def passage_search_text(passage: Passage) -> str:
+    """What is indexed for a passage: its text, with its section heading as context."""
+    return f"{passage.section}\n{passage.text}" if passage.section else passage.text
+
+
+def default_synonyms_file(corpus: Path) -> Path | None:
+    """`synonyms.txt` beside the documents (in a corpus directory, or next to a .jsonl file)."""
+    candidate = (corpus if corpus.is_dir() else corpus.parent) / "synonyms.txt"
+    return candidate if candidate.is_file() else None
+
+
+def corpus_fingerprint(path: Path) -> str:
+    """sha256 over the corpus files' names and bytes: identifies the corpus a saved index came from."""
+    digest = hashlib.sha256()
+    if not path.exists():
+        raise CorpusError(f"{path}: no such file or directory")
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+        digest.update(b"\0")
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def answer_is_duplicate_free(answer: Answer) -> bool:
+    """No two hits with the same normalised text (used by tests and evaluation)."""
+    texts = [normalise(h.text) for h in answer.hits]
+    return len(texts) == len(set(texts))

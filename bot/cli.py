@@ -1,0 +1,330 @@
+"""The `careerbot` command line: ask, chat, eval, corpus, index, serve, start, feedback, discord."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.settings import Settings, SettingsError, load_settings
+from retrieval import NO_ANSWER_TEXT, Answer, CareerbotError, Engine, QuestionError
+
+EXIT_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except (CareerbotError, SettingsError) as exc:
+        print(f"careerbot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="careerbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_corpus(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--corpus",
+            type=Path,
+            help="corpus directory or .jsonl file (default: CAREERBOT_CORPUS or corpus/)",
+        )
+        p.add_argument(
+            "--index", type=Path, help="a saved index to load instead of building (default: CAREERBOT_INDEX)"
+        )
+        return p
+
+    ask = with_corpus(sub.add_parser("ask", help="answer a question (or a batch of them)"))
+    ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads stdin")
+    ask.add_argument("--top-k", type=_positive_int, default=3, help="passages per answer (default 3)")
+    ask.set_defaults(handler=cmd_ask)
+
+    chat = with_corpus(sub.add_parser("chat", help="interactive prompt that answers like the bot"))
+    chat.add_argument("--top-k", type=_positive_int, default=3)
+    chat.set_defaults(handler=cmd_chat)
+
+    ev = with_corpus(sub.add_parser("eval", help="score a labelled question file"))
+    ev.add_argument("file", type=Path)
+    ev.add_argument("--verbose", "-v", action="store_true", help="list the misses")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.set_defaults(handler=cmd_eval)
+
+    corpus = with_corpus(
+        sub.add_parser("corpus", help="check the corpus and print its documents and passages")
+    )
+    corpus.set_defaults(handler=cmd_corpus)
+
+    index = sub.add_parser("index", help="build a saved index")
+    index_sub = index.add_subparsers(dest="index_command", required=True)
+    build = with_corpus(index_sub.add_parser("build", help="build the index once and save it"))
+    build.add_argument("--out", type=Path, required=True, help="where to write the index file")
+    build.set_defaults(handler=cmd_index_build)
+
+    serve = sub.add_parser(
+        "serve", help="run the Slack app: Socket Mode with SLACK_APP_TOKEN, HTTP otherwise"
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    start = sub.add_parser("start", help="run the bot when credentials are set, the local chat otherwise")
+    start.set_defaults(handler=cmd_start)
+
+    feedback = sub.add_parser(
+        "feedback", help="print vote totals and questions that went unanswered or got a 👎"
+    )
+    feedback.set_defaults(handler=cmd_feedback)
+
+    discord = sub.add_parser("discord", help="Discord commands")
+    discord_sub = discord.add_subparsers(dest="discord_command", required=True)
+    register = discord_sub.add_parser(
+        "register", help="bulk-overwrite the slash commands (run once per deploy)"
+    )
+    register.add_argument("--guild", metavar="ID", help="register in one server only (instant; for testing)")
+    register.set_defaults(handler=cmd_discord_register)
+    gateway = discord_sub.add_parser("gateway", help="run the gateway worker (mentions, DMs, welcomes)")
+    gateway.set_defaults(handler=cmd_discord_gateway)
+    return parser
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= 50:
+        raise argparse.ArgumentTypeError("must be between 1 and 50")
+    return number
+
+
+# -- engine-only commands ------------------------------------------------------------------
+
+
+def _settings_and_engine(args: argparse.Namespace) -> tuple[Settings, Engine]:
+    overrides: dict[str, object] = {}
+    if getattr(args, "corpus", None):
+        overrides["careerbot_corpus"] = args.corpus
+    if getattr(args, "index", None):
+        overrides["careerbot_index"] = args.index
+    settings = load_settings(**overrides)
+    from bot.runtime import build_engine
+
+    return settings, build_engine(settings)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if (args.question is None) == (args.batch is None):
+        raise CareerbotError("give a question, or --batch FILE (not both)")
+    _, engine = _settings_and_engine(args)
+    if args.batch is None:
+        answer = engine.ask(args.question, top_k=args.top_k)
+        print(json.dumps(answer.to_public_json(), ensure_ascii=False) if args.json else format_answer(answer))
+        return 0
+    failures = 0
+    for line in _read_lines(args.batch):
+        try:
+            answer = engine.ask(line, top_k=args.top_k)
+        except QuestionError as exc:
+            failures += 1
+            if args.json:
+                print(
+                    json.dumps(
+                        {"question": line, "answered": False, "hits": [], "error": str(exc)},
+                        ensure_ascii=False,
+                    )
+                )
+            else:
+                print(f"Q: {line[:200]}\n  error: {exc}\n")
+            continue
+        print(
+            json.dumps(answer.to_public_json(), ensure_ascii=False)
+            if args.json
+            else format_answer(answer) + "\n"
+        )
+    sys.stdout.flush()
+    return 0 if not failures else 1
+
+
+def _read_lines(source: str) -> Iterable[str]:
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise CareerbotError(f"{source}: cannot read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CareerbotError(f"{source}: not UTF-8 text (bad byte at offset {exc.start})") from None
+    return text.splitlines()
+
+
+def format_answer(answer: Answer, width: int = 88) -> str:
+    """A terminal rendering of an answer: quoted passages, each with its source."""
+    lines = [f"Q: {answer.question}"]
+    if not answer.answered:
+        from retrieval import EXAMPLE_QUESTIONS
+
+        lines.append(NO_ANSWER_TEXT)
+        lines.extend(f"  - {q}" for q in EXAMPLE_QUESTIONS)
+        return "\n".join(lines)
+    for n, hit in enumerate(answer.hits, 1):
+        lines.append("")
+        for paragraph in hit.text.split("\n"):
+            lines.extend(
+                textwrap.wrap(
+                    paragraph,
+                    width,
+                    initial_indent=f"[{n}] " if paragraph is hit.text.split("\n")[0] else "    ",
+                    subsequent_indent="    ",
+                )
+            )
+        source = " · ".join(x for x in (hit.title, ", ".join(hit.authors), hit.site or "") if x)
+        lines.append(f"    — {source}")
+        if hit.url:
+            lines.append(f"      {hit.url}")
+    return "\n".join(lines)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    _, engine = _settings_and_engine(args)
+    return run_chat(engine, sys.stdin, sys.stdout, top_k=args.top_k)
+
+
+def run_chat(engine: Engine, stdin: TextIO, stdout: TextIO, top_k: int = 3) -> int:
+    """The local chat: read a question per line, answer like the bot. Ends on EOF or 'quit'."""
+    interactive = stdin.isatty()
+    print(
+        f"careerbot local chat: {len(engine.documents)} documents, {len(engine.passages)} passages. "
+        "Ask a career question; 'quit' or Ctrl-D ends.",
+        file=stdout,
+    )
+    while True:
+        if interactive:
+            print("you> ", end="", file=stdout, flush=True)
+        line = stdin.readline()
+        if not line:
+            break
+        question = line.strip()
+        if question.lower() in {"quit", "exit", ":q"}:
+            break
+        if not question:
+            continue
+        try:
+            print(format_answer(engine.ask(question, top_k=top_k)) + "\n", file=stdout, flush=True)
+        except QuestionError as exc:
+            print(f"careerbot: {exc}\n", file=stdout, flush=True)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from retrieval.evaluation import evaluate, load_question_file
+
+    questions = load_question_file(args.file)
+    _, engine = _settings_and_engine(args)
+    report = evaluate(questions, lambda q, k: engine.ask(q, top_k=k))
+    if args.json:
+        print(report.model_dump_json(indent=2))
+        return 0
+    if args.verbose and report.misses:
+        print("Misses:")
+        for miss in report.misses:
+            where = f"rank {miss.rank}" if miss.rank else ("answered" if miss.answered else "no answer")
+            print(f"  {miss.id} [{where}] {miss.question}")
+            if miss.top_text:
+                print(f"      top: {miss.top_text[:140]}")
+        print()
+    print(f"in-corpus questions: {report.in_corpus}   off-topic questions: {report.off_topic}")
+    print(f"hit@1     {report.hit_at_1:.3f}")
+    print(f"hit@3     {report.hit_at_3:.3f}")
+    print(f"MRR@5     {report.mrr_at_5:.3f}")
+    print(f"answered  {report.answered:.3f}  (in-corpus questions given an answer)")
+    print(f"abstain   {report.abstained:.3f}  (off-topic questions refused)")
+    return 0
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    _, engine = _settings_and_engine(args)
+    counts: dict[str, int] = {}
+    for passage in engine.passages:
+        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+    print(f"{'document':40} {'passages':>8}  title")
+    for doc in engine.documents:
+        print(f"{doc.id[:40]:40} {counts.get(doc.id, 0):>8}  {doc.title[:70]}")
+    print(
+        f"\n{len(engine.documents)} documents, {len(engine.passages)} passages, "
+        f"{engine.removed_duplicates} duplicate passages removed. The corpus is valid."
+    )
+    return 0
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    import time
+
+    args.index = None  # build from the corpus, never from a previous index
+    started = time.perf_counter()
+    _, engine = _settings_and_engine(args)
+    engine.save(args.out)
+    print(
+        f"wrote {args.out}: {len(engine.documents)} documents, {len(engine.passages)} passages "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+# -- front ends (implemented in their own modules) -------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    return serve(load_settings())
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.has_slack or settings.has_discord:
+        from bot.serve import serve
+
+        return serve(settings)
+    print("No SLACK_BOT_TOKEN or Discord settings: starting the local chat instead.", file=sys.stderr)
+    from bot.runtime import build_engine
+
+    return run_chat(build_engine(settings), sys.stdin, sys.stdout)
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from bot.feedback_report import render_feedback_report
+    from bot.store import open_store
+
+    store = open_store(load_settings())
+    try:
+        print(render_feedback_report(store.feedback_totals()))
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_discord_register(args: argparse.Namespace) -> int:
+    from bot.discord.register import register_commands
+
+    return register_commands(load_settings(), args.guild)
+
+
+def cmd_discord_gateway(args: argparse.Namespace) -> int:
+    from bot.discord.gateway import run_gateway
+    from bot.runtime import build_engine
+    from bot.store import open_store
+
+    settings = load_settings()
+    settings.require("discord_bot_token")
+    run_gateway(settings, build_engine(settings), open_store(settings))
+    return 0

@@ -1,0 +1,213 @@
+"""Text analysis shared by passages and questions (Lucene-style English).
+
+tokenize(): split on word boundaries, drop possessive 's, lowercase, remove English
+stopwords, Snowball-stem. The same function runs on passages and on questions, so a
+question term and a passage term meet in the same form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+
+# Lucene's EnglishAnalyzer stop set plus the function words of a question ("what does
+# ... do", "how can I"): in a corpus of ~100 passages these words carry no topic but
+# would otherwise match almost every passage and let any question look answerable.
+STOPWORDS: frozenset[str] = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "any",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "im",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "nor",
+        "now",
+        "off",
+        "once",
+        "only",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "than",
+        "theirs",
+        "them",
+        "themselves",
+        "those",
+        "through",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "us",
+        "let",
+        "lets",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "also",
+        "get",
+        "gets",
+        "got",
+        "really",
+        "s",
+        "t",
+        "ll",
+        "ve",
+        "re",
+        "d",
+        "m",
+        "dont",
+        "doesnt",
+        "didnt",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "cant",
+        "couldnt",
+        "wont",
+        "wouldnt",
+        "shouldnt",
+        "havent",
+        "hasnt",
+        "hadnt",
+    ]
+)
+
+# Word characters (Unicode letters and digits) with inner apostrophes or a trailing "+"/"#"
+# (c++, c#). The apostrophe handling drops English possessives: "engineer's" -> "engineer".
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*[+#]*", re.UNICODE)
+_POSSESSIVE = re.compile(r"['’]s$")
+
+_stemmer = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens with possessives dropped, before stopwords and stemming."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    out: list[str] = []
+    for match in _TOKEN.finditer(text):
+        token = _POSSESSIVE.sub("", match.group())
+        token = token.replace("’", "'")
+        # Contractions and inner apostrophes ("don't", "o'reilly") are kept whole but the
+        # apostrophe removed, so "don't" never splits into a stray "t".
+        out.append(token.replace("'", ""))
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Analyzed terms of `text`: words, minus stopwords, Snowball-stemmed."""
+    return [_stem(w) for w in words(text) if w not in STOPWORDS]

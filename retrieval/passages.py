@@ -1,0 +1,193 @@
+"""Split documents into chat-sized passages of whole sentences, and drop duplicates.
+
+A passage never cuts a sentence. Paragraphs are the natural unit: a paragraph that fits
+is one passage; a long one is split between sentences; a run of very short paragraphs
+(list items, one-line answers) in the same section is joined so no passage is a stub.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+
+from retrieval.models import Document, Passage
+
+MAX_WORDS = 110  # a chat passage a person reads at a glance
+MIN_WORDS = 14  # shorter paragraphs are joined with their neighbours in the same section
+NEAR_DUPLICATE_JACCARD = 0.8  # word-shingle overlap above which two passages say the same thing
+
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace
+# and an upper-case letter, digit, quote or bracket. Common abbreviations are protected.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]’”]*\s+(?=[\"'(\[“‘A-Z0-9])")
+_ABBREVIATIONS = re.compile(
+    r"\b(?:e\.g|i\.e|vs|etc|Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Jr|Sr|St|cf|approx|No)\.$", re.I
+)
+_WORD = re.compile(r"\S+")
+_NORMALISE = re.compile(r"[^0-9a-z%+]+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a paragraph, whitespace folded; never splits after an abbreviation."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        candidate = text[start : match.start()]
+        if _ABBREVIATIONS.search(candidate.rstrip("\"')]’”")):
+            continue
+        sentences.append(candidate.strip())
+        start = match.end()
+    sentences.append(text[start:].strip())
+    return [s for s in sentences if s]
+
+
+def _sections(text: str) -> Iterator[tuple[str | None, list[str]]]:
+    """(heading, paragraphs) runs of a Markdown-ish text; list items are their own paragraphs."""
+    heading: str | None = None
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            paragraphs.append(" ".join(current))
+            current.clear()
+
+    for line in text.splitlines():
+        stripped = line.strip()
+        found = _HEADING.match(line)
+        if found:
+            flush()
+            if paragraphs:
+                yield heading, paragraphs
+                paragraphs = []
+            heading = found.group(2).strip() or None
+        elif not stripped:
+            flush()
+        elif re.match(r"^([-*•]|\d+[.)])\s+", stripped):
+            flush()  # a list item starts a paragraph of its own
+            current.append(stripped)
+        else:
+            current.append(stripped)
+    flush()
+    if paragraphs:
+        yield heading, paragraphs
+
+
+def _word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _chunks(paragraph: str) -> Iterator[str]:
+    """A paragraph as one chunk, or split between sentences into chunks of <= MAX_WORDS."""
+    if _word_count(paragraph) <= MAX_WORDS:
+        yield " ".join(paragraph.split())
+        return
+    buffer: list[str] = []
+    size = 0
+    for sentence in split_sentences(paragraph):
+        n = _word_count(sentence)
+        if buffer and size + n > MAX_WORDS:
+            yield " ".join(buffer)
+            buffer, size = [], 0
+        buffer.append(sentence)  # a single over-long sentence stays whole: never cut mid-sentence
+        size += n
+    if buffer:
+        yield " ".join(buffer)
+
+
+def split_document(doc: Document) -> list[Passage]:
+    """The passages of one document, in reading order, with their section headings."""
+    passages: list[Passage] = []
+    for heading, paragraphs in _sections(doc.text):
+        pending: list[str] = []
+        pending_words = 0
+        for paragraph in paragraphs:
+            for chunk in _chunks(paragraph):
+                n = _word_count(chunk)
+                if pending and pending_words + n > MAX_WORDS:
+                    passages.append(_passage(doc, heading, pending, len(passages)))
+                    pending, pending_words = [], 0
+                pending.append(chunk)
+                pending_words += n
+                if pending_words >= MIN_WORDS:
+                    passages.append(_passage(doc, heading, pending, len(passages)))
+                    pending, pending_words = [], 0
+        if pending:
+            # A short tail joins the previous passage of the same section when it fits.
+            last = passages[-1] if passages else None
+            if (
+                last is not None
+                and last.section == heading
+                and _word_count(last.text) + pending_words <= MAX_WORDS
+            ):
+                passages[-1] = _passage(doc, heading, [last.text, *pending], len(passages) - 1)
+            else:
+                passages.append(_passage(doc, heading, pending, len(passages)))
+    return passages
+
+
+def _passage(doc: Document, heading: str | None, chunks: list[str], n: int) -> Passage:
+    return Passage(id=f"{doc.id}#{n}", doc_id=doc.id, section=heading, text="\n".join(chunks))
+
+
+def normalise(text: str) -> str:
+    """Lowercase, letters/digits/%/+ only, single spaces: the form duplicates are compared in."""
+    return " ".join(_NORMALISE.sub(" ", text.lower()).split())
+
+
+def _shingles(normalised: str, size: int = 4) -> set[int]:
+    tokens = normalised.split()
+    if len(tokens) < size:
+        return {zlib.crc32(normalised.encode())}
+    return {zlib.crc32(" ".join(tokens[i : i + size]).encode()) for i in range(len(tokens) - size + 1)}
+
+
+def deduplicate(passages: Iterable[Passage]) -> tuple[list[Passage], list[Passage]]:
+    """(kept, removed): drops exact repeats and near-duplicates, keeping the first seen.
+
+    Near-duplicates are found without comparing every pair: each passage is filed under
+    the three smallest hashes of its word 4-shingles (a bottom-k sketch). Two passages
+    that share most shingles almost surely share one of those, and only such candidates
+    are compared on their full Jaccard overlap or on containment (one inside the other).
+    """
+    kept: list[Passage] = []
+    removed: list[Passage] = []
+    seen_exact: set[str] = set()
+    by_anchor: dict[int, list[int]] = {}
+    kept_shingles: list[set[int]] = []
+    kept_norms: list[str] = []
+    for passage in passages:
+        norm = normalise(passage.text)
+        if norm in seen_exact:
+            removed.append(passage)
+            continue
+        shingles = _shingles(norm)
+        anchors = heapq.nsmallest(3, shingles)
+        duplicate = False
+        for anchor in anchors:
+            for other in by_anchor.get(anchor, ()):
+                theirs = kept_shingles[other]
+                overlap = len(shingles & theirs)
+                jaccard = overlap / len(shingles | theirs)
+                contained = overlap == len(shingles) and norm in kept_norms[other]
+                if jaccard >= NEAR_DUPLICATE_JACCARD or contained:
+                    duplicate = True
+                    break
+            if duplicate:
+                break
+        if duplicate:
+            removed.append(passage)
+            continue
+        seen_exact.add(norm)
+        index = len(kept)
+        kept.append(passage)
+        kept_shingles.append(shingles)
+        kept_norms.append(norm)
+        for anchor in anchors:
+            by_anchor.setdefault(anchor, []).append(index)
+    return kept, removed
