@@ -52,7 +52,11 @@ def words(text: str) -> list[str]:
         token = token.replace("’", "'")
         # Contractions and inner apostrophes ("don't", "o'reilly") are kept whole but the
         # apostrophe removed, so "don't" never splits into a stray "t".
-        out.append(token.replace("'", ""))
+        token = token.replace("'", "")
+        # A trailing + or # names a language only after a single letter (c++, c#, f#);
+        # elsewhere it is notation ("CD4+", "top-10+") and must meet the bare word.
+        base = token.rstrip("+#")
+        out.append(token if len(base) == 1 and base != token else base)
     return out
 
 

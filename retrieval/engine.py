@@ -9,10 +9,10 @@ from pathlib import Path
 from retrieval.analyzer import tokenize
 from retrieval.documents import load_corpus, load_synonyms
 from retrieval.errors import CorpusError
-from retrieval.index import BM25Index
 from retrieval.models import Answer, Document, Hit, OverviewItem, Passage
 from retrieval.passages import deduplicate, normalise, split_document
 from retrieval.question import clean_question
+from retrieval.search import PassageSearch
 from retrieval.synonyms import Concept, SynonymTable, query_weights
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -63,14 +63,14 @@ class Engine:
         self,
         documents: Sequence[Document],
         passages: Sequence[Passage],
-        index: BM25Index,
+        search: PassageSearch,
         synonyms: SynonymTable,
         fingerprint: str,
         removed_duplicates: int = 0,
     ) -> None:
         self.documents: tuple[Document, ...] = tuple(documents)
         self.passages: tuple[Passage, ...] = tuple(passages)
-        self.index = index
+        self.search = search
         self.synonyms = synonyms
         self.fingerprint = fingerprint
         self.removed_duplicates = removed_duplicates
@@ -84,8 +84,13 @@ class Engine:
         synonyms_file = Path(synonyms_path) if synonyms_path else default_synonyms_file(path)
         groups = load_synonyms(synonyms_file) if synonyms_file else []
         passages, removed = deduplicate(p for d in documents for p in split_document(d))
-        index = BM25Index.build([tokenize(passage_search_text(p)) for p in passages])
-        return cls(documents, passages, index, SynonymTable(groups), corpus_fingerprint(path), len(removed))
+        number = {d.id: n for n, d in enumerate(documents)}
+        search = PassageSearch.build(
+            [tokenize(passage_search_text(p)) for p in passages],
+            [tokenize(f"{d.title}\n{d.text}") for d in documents],
+            [number[p.doc_id] for p in passages],
+        )
+        return cls(documents, passages, search, SynonymTable(groups), corpus_fingerprint(path), len(removed))
 
     @classmethod
     def load(cls, index_file: Path | str, corpus_path: Path | str | None = None) -> Engine:
@@ -109,21 +114,22 @@ class Engine:
         if not concepts:
             return Answer(question=text, answered=False)
         weights = query_weights(concepts)
-        ranked = self.index.top(weights, CANDIDATES)
+        ranked = self.search.top(weights, CANDIDATES)
         if not ranked or self.coverage(concepts, ranked[0][0]) < MIN_COVERAGE:
             return Answer(question=text, answered=False)
-        baseline = self.index.baseline(weights)
+        baseline = self.search.baseline(weights)
         chosen = select_diverse(ranked, [self.passages[i].doc_id for i, _ in ranked], top_k, baseline)
         return Answer(question=text, answered=True, hits=tuple(self._hit(i, s) for i, s in chosen))
 
     def coverage(self, concepts: Sequence[Concept], passage: int) -> float:
         """Idf-weighted share of the question's concepts that the passage holds (0..1)."""
+        index = self.search.passages
         total = held = 0.0
         for concept in concepts:
-            weight = sum(self.index.term_idf(t) for t in concept.terms)
+            weight = sum(index.term_idf(t) for t in concept.terms)
             total += weight
             options = (concept.terms, *concept.alternatives)
-            if any(all(self.index.contains(t, passage) for t in option) for option in options):
+            if any(all(index.contains(t, passage) for t in option) for option in options):
                 held += weight
         return held / total if total else 0.0
 
@@ -132,7 +138,7 @@ class Engine:
         items: list[OverviewItem] = []
         shown: set[str] = set()
         for aspect, query in OVERVIEW_ASPECTS:
-            for i, score in self.index.top(query_weights(self.synonyms.concepts(tokenize(query))), 5):
+            for i, score in self.search.top(query_weights(self.synonyms.concepts(tokenize(query))), 5):
                 if self.passages[i].id not in shown:
                     shown.add(self.passages[i].id)
                     items.append(OverviewItem(aspect=aspect, hit=self._hit(i, score)))

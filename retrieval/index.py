@@ -1,14 +1,15 @@
 """BM25 over passages: rank-bm25's BM25Plus formula, served from an inverted index.
 
-Why BM25Plus (Lv & Zhai 2011), k1=1.2, b=0.75, delta=1:
+Why BM25Plus, k1=1.2, b=0.75:
 - rank-bm25's BM25Okapi idf, log((N-n+0.5)/(n+0.5)), is 0 for a term in half the
   passages and negative above (floored to a fraction of the mean idf). In our corpus of
   about a hundred passages, "engineer" and "machine learning" sit near that line, so
   Okapi would score the very words of most questions as worthless or arbitrary.
-  BM25Plus's idf, log((N+1)/n), is positive for every term that occurs.
-- delta gives a passage a fixed reward for containing a term at all, a lower bound on
-  term-frequency normalisation, so a long passage that does contain a question term is
-  not out-scored by a short one that does not (the known over-penalisation of length).
+  BM25Plus's idf, log((N+1)/n), is positive for every term that occurs and falls
+  smoothly with n, like Lucene's.
+- rank-bm25's BM25Plus adds delta (the lower bound of Lv & Zhai) to *every* passage for
+  every query term, present or not, so delta shifts all scores equally and cannot change
+  a ranking: in rank-bm25, BM25Plus is in effect BM25 with that better idf.
 - k1=1.2 and b=0.75 are Robertson's and Lucene's standard values; we did not tune them
   on any test set.
 

@@ -18,6 +18,7 @@ import numpy as np
 from retrieval.errors import IndexFileError
 from retrieval.index import FORMAT_VERSION, BM25Index
 from retrieval.models import Document, Passage
+from retrieval.search import PassageSearch
 from retrieval.synonyms import SynonymTable
 
 if TYPE_CHECKING:
@@ -40,7 +41,9 @@ def save_engine(engine: Engine, out: Path) -> None:
         "passages": [[p.id, p.doc_id, p.section, p.text] for p in engine.passages],
         "synonyms": engine.synonyms.groups(),
     }
-    arrays = engine.index.arrays()
+    arrays = {f"passages_{k}": v for k, v in engine.search.passages.arrays().items()}
+    arrays.update({f"documents_{k}": v for k, v in engine.search.documents.arrays().items()})
+    arrays["owner"] = engine.search.owner
     arrays["meta"] = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -75,7 +78,14 @@ def load_engine(path: Path, corpus: Path) -> Engine:
         raise IndexFileError(
             f"{path}: built from a different corpus than {corpus}; rebuild it with `careerbot index build`"
         )
-    index = BM25Index.from_arrays(arrays, path)
+    try:
+        search = PassageSearch(
+            BM25Index.from_arrays(_prefixed(arrays, "passages_"), path),
+            BM25Index.from_arrays(_prefixed(arrays, "documents_"), path),
+            np.asarray(arrays["owner"], dtype=np.int32),
+        )
+    except (KeyError, ValueError) as exc:
+        raise IndexFileError(f"{path}: the index data is damaged ({exc})") from None
     try:
         documents = [Document.model_validate(d) for d in meta["documents"]]
         passages = [
@@ -85,8 +95,12 @@ def load_engine(path: Path, corpus: Path) -> Engine:
         synonyms = SynonymTable(meta["synonyms"])
     except (KeyError, TypeError, ValueError) as exc:
         raise IndexFileError(f"{path}: the index metadata is damaged ({exc.__class__.__name__})") from None
-    if len(passages) != index.size:
+    if len(passages) != search.size or len(documents) != search.documents.size:
         raise IndexFileError(f"{path}: the index metadata is inconsistent (damaged file)")
     return Engine(
-        documents, passages, index, synonyms, meta["fingerprint"], int(meta.get("removed_duplicates", 0))
+        documents, passages, search, synonyms, meta["fingerprint"], int(meta.get("removed_duplicates", 0))
     )
+
+
+def _prefixed(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    return {name[len(prefix) :]: value for name, value in arrays.items() if name.startswith(prefix)}
