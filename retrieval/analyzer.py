@@ -34,21 +34,40 @@ STOPWORDS: frozenset[str] = frozenset(
 # (c++, c#). The apostrophe handling drops English possessives: "engineer's" -> "engineer".
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*[+#]*", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$")
+_ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
 
 _stemmer = Stemmer.Stemmer("english")
 
 
+# British spellings folded to American before stemming, so "specialise" meets
+# "specialized" and "behaviour" meets "behavior" (Snowball stems them apart). Both sides
+# of every comparison go through the same rule, so a word that merely ends in "-ise"
+# ("expertise") is changed consistently and nothing it matched before is lost.
+_BRITISH = (
+    (re.compile(r"(?<=\w{3})is(e|es|ed|ing|ation|ations)$"), r"iz\1"),
+    (re.compile(r"(?<=\w{2})ys(e|es|ed|ing)$"), r"yz\1"),
+    (re.compile(r"(?<=\w)(i|v|b|l|m|n)our(s|ed|ing|ite|ites|able)?$"), r"\1or\2"),
+)
+
+
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
+    for pattern, replacement in _BRITISH:
+        word = pattern.sub(replacement, word)
     return _stemmer.stemWord(word)
 
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens with possessives dropped, before stopwords and stemming."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = unicodedata.normalize("NFKC", text)
     out: list[str] = []
     for match in _TOKEN.finditer(text):
-        token = _POSSESSIVE.sub("", match.group())
+        token = match.group()
+        # The plural of an acronym ("SWEs", "MLEs", "GPUs") is the acronym: Snowball keeps
+        # the "s" after a vowel, so "SWEs" would never meet "SWE".
+        if _ACRONYM_PLURAL.match(token):
+            token = token[:-1]
+        token = _POSSESSIVE.sub("", token.lower())
         token = token.replace("’", "'")
         # Contractions and inner apostrophes ("don't", "o'reilly") are kept whole but the
         # apostrophe removed, so "don't" never splits into a stray "t".

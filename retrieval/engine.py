@@ -13,7 +13,7 @@ from retrieval.models import Answer, Document, Hit, OverviewItem, Passage
 from retrieval.passages import deduplicate, normalise, split_document
 from retrieval.question import clean_question
 from retrieval.search import PassageSearch
-from retrieval.synonyms import Concept, SynonymTable, query_weights
+from retrieval.synonyms import Concept, SynonymTable
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -113,12 +113,15 @@ class Engine:
         concepts = self.synonyms.concepts(tokenize(text))
         if not concepts:
             return Answer(question=text, answered=False)
-        weights = query_weights(concepts)
-        ranked = self.search.top(weights, CANDIDATES)
-        if not ranked or self.coverage(concepts, ranked[0][0]) < MIN_COVERAGE:
+        ranked = self.search.top(concepts, CANDIDATES)
+        # Coordination (Lucene's classic coord factor, idf-weighted): a passage's score is
+        # scaled by the share of the question it covers, so one that answers all of the
+        # question beats one that repeats its most common words.
+        covered = {i: self.coverage(concepts, i) for i, _ in ranked}
+        ranked = sorted(((i, s * covered[i]) for i, s in ranked), key=lambda item: (-item[1], item[0]))
+        if not ranked or covered[ranked[0][0]] < MIN_COVERAGE:
             return Answer(question=text, answered=False)
-        baseline = self.search.baseline(weights)
-        chosen = select_diverse(ranked, [self.passages[i].doc_id for i, _ in ranked], top_k, baseline)
+        chosen = select_diverse(ranked, [self.passages[i].doc_id for i, _ in ranked], top_k)
         return Answer(question=text, answered=True, hits=tuple(self._hit(i, s) for i, s in chosen))
 
     def coverage(self, concepts: Sequence[Concept], passage: int) -> float:
@@ -138,7 +141,7 @@ class Engine:
         items: list[OverviewItem] = []
         shown: set[str] = set()
         for aspect, query in OVERVIEW_ASPECTS:
-            for i, score in self.search.top(query_weights(self.synonyms.concepts(tokenize(query))), 5):
+            for i, score in self.search.top(self.synonyms.concepts(tokenize(query)), 5):
                 if self.passages[i].id not in shown:
                     shown.add(self.passages[i].id)
                     items.append(OverviewItem(aspect=aspect, hit=self._hit(i, score)))
@@ -168,24 +171,20 @@ class Engine:
 
 
 def select_diverse(
-    ranked: Sequence[tuple[int, float]], doc_ids: Sequence[str], top_k: int, baseline: float
+    ranked: Sequence[tuple[int, float]], doc_ids: Sequence[str], top_k: int
 ) -> list[tuple[int, float]]:
     """Pick up to top_k of `ranked` (best first): prefer new documents when scores are close,
     drop hits far below the best. Pure, so the policy is easy to test."""
     if not ranked:
         return []
-    best = ranked[0][1] - baseline
-    pool = [
-        (i, s, d)
-        for (i, s), d in zip(ranked, doc_ids, strict=True)
-        if s - baseline >= MIN_RELATIVE_SCORE * best
-    ]
+    best = ranked[0][1]
+    pool = [(i, s, d) for (i, s), d in zip(ranked, doc_ids, strict=True) if s >= MIN_RELATIVE_SCORE * best]
     chosen: list[tuple[int, float]] = []
     used_docs: set[str] = set()
     while pool and len(chosen) < top_k:
         pick = max(
             pool,
-            key=lambda item: (item[1] - baseline) * (SAME_DOCUMENT_PENALTY if item[2] in used_docs else 1.0),
+            key=lambda item: item[1] * (SAME_DOCUMENT_PENALTY if item[2] in used_docs else 1.0),
         )
         pool.remove(pick)
         chosen.append((pick[0], pick[1]))

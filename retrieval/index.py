@@ -103,28 +103,31 @@ class BM25Index:
     # -- scoring ------------------------------------------------------------------------
 
     def scores(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
-        """BM25Plus score of every passage. A sequence counts repeats like rank-bm25; a
-        mapping gives each term a weight (query expansion)."""
+        """BM25Plus score of every passage, exactly as rank-bm25's get_scores. A sequence
+        counts repeats like rank-bm25; a mapping gives each term a weight."""
         weighted = _as_weights(query)
+        scores = self.evidence(weighted)
+        constant = self.baseline(weighted)
+        if constant:
+            scores += constant
+        return scores
+
+    def evidence(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
+        """Each passage's score above the baseline: the part earned by the terms it holds."""
         scores = np.zeros(self.size, dtype=np.float64)
-        constant = 0.0
-        delta = self.params["delta"]
-        for term, weight in weighted.items():
+        for term, weight in _as_weights(query).items():
             tid = self.vocabulary.get(term)
             if tid is None:
                 continue  # rank-bm25: idf.get(q) or 0
             start, end = self.indptr[tid], self.indptr[tid + 1]
             scores[self.postings[start:end]] += weight * self.weights[start:end]
-            constant += weight * self.idf[tid] * delta
-        if constant:
-            scores += constant
         return scores
 
     def baseline(self, query: Mapping[str, float] | Sequence[str]) -> float:
         """The score a passage containing none of the query terms gets (rank-bm25's constant)."""
         delta = self.params["delta"]
         return sum(
-            w * self.idf[self.vocabulary[t]] * delta
+            w * float(self.idf[self.vocabulary[t]]) * delta
             for t, w in _as_weights(query).items()
             if t in self.vocabulary
         )
