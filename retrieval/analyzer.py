@@ -82,3 +82,9 @@ def words(text: str) -> list[str]:
 def tokenize(text: str) -> list[str]:
     """Analyzed terms of `text`: words, minus stopwords, Snowball-stemmed."""
     return [_stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+def phrase_terms(text: str) -> list[str]:
+    """Every word of `text` in analyzed form, stopwords kept (as themselves): the form in
+    which synonym phrases are matched, so "day to day" is a phrase and not just "day"."""
+    return [w if w in STOPWORDS else _stem(w) for w in words(text)]

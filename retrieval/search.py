@@ -22,6 +22,8 @@ import numpy as np
 from retrieval.index import BM25Index
 from retrieval.synonyms import Concept
 
+DOCUMENT_WEIGHT = 1.0  # the plain sum (see above); not tuned
+
 
 class PassageSearch:
     """Ranks passages by passage BM25 + document BM25; pure and read-only after build."""
@@ -79,7 +81,7 @@ class PassageSearch:
         if plain:
             own += self.passages.evidence(plain)
             context += self.documents.evidence(plain)
-        return own + context[self.owner], own
+        return own + DOCUMENT_WEIGHT * context[self.owner], own
 
     def top(self, concepts: Sequence[Concept], k: int) -> list[tuple[int, float]]:
         """(passage number, score above baseline) of the k best passages that hold a query

@@ -75,11 +75,16 @@ def test_passages_are_whole_sentences_with_sections() -> None:
 
 
 def test_deduplicate_exact_and_near() -> None:
-    base = "SWEs own team infrastructure and lead product development, while MLEs focus on developing models."
+    base = (
+        "SWEs own team infrastructure and lead product development, while MLEs focus on developing and "
+        "optimizing ML models, often owning end-to-end ML pipelines. SWEs are expected to write production-ready "
+        "code and maintain robust systems, while MLEs refine models through iteration and data analysis to "
+        "improve business outcomes."
+    )
     ps = [
         Passage(id="a#0", doc_id="a", text=base),
         Passage(id="a#1", doc_id="a", text=base.upper()),  # exact after normalisation
-        Passage(id="a#2", doc_id="a", text=base.replace("developing", "building")),  # near
+        Passage(id="a#2", doc_id="a", text=base.replace("iteration", "experiments")),  # near
         Passage(
             id="b#0", doc_id="b", text="An entirely different passage about MLOps and deployment pipelines."
         ),
@@ -89,13 +94,18 @@ def test_deduplicate_exact_and_near() -> None:
     assert [p.id for p in removed] == ["a#1", "a#2"]
 
 
-def test_synonym_concepts_and_weights() -> None:
-    table = SynonymTable([["mle", "ml engineer", "machine learning engineer"], ["salary", "pay"]])
-    concepts = table.concepts(tokenize("What is the salary of a machine learning engineer in Paris?"))
+def test_synonym_concepts_match_phrases() -> None:
+    table = SynonymTable(
+        [["mle", "ml engineer", "machine learning engineer"], ["salary", "pay"], ["day to day", "daily"]]
+    )
+    concepts = table.concepts("What is the salary of a machine learning engineer in Paris?")
     assert concepts[0] == Concept(terms=("salari",), alternatives=(("pay",),))
     assert concepts[1].terms == ("machin", "learn", "engin")
     assert set(concepts[1].alternatives) == {("mle",), ("ml", "engin")}
     assert concepts[2] == Concept(terms=("pari",))
-    weights = query_weights(concepts)
-    assert weights["salari"] == 1.0 and weights["pay"] == 0.5 and weights["mle"] == 0.5
-    assert weights["engin"] == 1.0  # an own term keeps its full weight
+    # a phrase matches as a phrase: "the day" is not "day to day"
+    assert table.concepts("at the end of the day") == [Concept(terms=("end",)), Concept(terms=("day",))]
+    assert table.concepts("my day to day work")[0] == Concept(
+        terms=("day", "day"), alternatives=(("daili",),)
+    )
+    assert query_weights(concepts) == {"salari": 1.0, "machin": 1.0, "learn": 1.0, "engin": 1.0, "pari": 1.0}
