@@ -57,31 +57,44 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+@lru_cache(maxsize=500_000)
+def _word(token: str) -> str:
+    """One raw token in its word form (cached: the same tokens recur all the time)."""
+    # The plural of an acronym ("SWEs", "MLEs", "GPUs") is the acronym: Snowball keeps
+    # the "s" after a vowel, so "SWEs" would never meet "SWE".
+    if _ACRONYM_PLURAL.match(token):
+        token = token[:-1]
+    token = _POSSESSIVE.sub("", token.lower())
+    # Contractions and inner apostrophes ("don't", "o'reilly") are kept whole but the
+    # apostrophe removed, so "don't" never splits into a stray "t".
+    token = token.replace("’", "").replace("'", "")
+    # A trailing + or # names a language only after a single letter (c++, c#, f#);
+    # elsewhere it is notation ("CD4+", "top-10+") and must meet the bare word.
+    base = token.rstrip("+#")
+    return token if len(base) == 1 and base != token else base
+
+
+@lru_cache(maxsize=500_000)
+def _term(token: str) -> str | None:
+    """A raw token's analyzed term, or None for a stopword."""
+    word = _word(token)
+    return None if word in STOPWORDS else _stem(word)
+
+
+def _raw_tokens(text: str) -> list[str]:
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _TOKEN.findall(text)
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens with possessives dropped, before stopwords and stemming."""
-    text = unicodedata.normalize("NFKC", text)
-    out: list[str] = []
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        # The plural of an acronym ("SWEs", "MLEs", "GPUs") is the acronym: Snowball keeps
-        # the "s" after a vowel, so "SWEs" would never meet "SWE".
-        if _ACRONYM_PLURAL.match(token):
-            token = token[:-1]
-        token = _POSSESSIVE.sub("", token.lower())
-        token = token.replace("’", "'")
-        # Contractions and inner apostrophes ("don't", "o'reilly") are kept whole but the
-        # apostrophe removed, so "don't" never splits into a stray "t".
-        token = token.replace("'", "")
-        # A trailing + or # names a language only after a single letter (c++, c#, f#);
-        # elsewhere it is notation ("CD4+", "top-10+") and must meet the bare word.
-        base = token.rstrip("+#")
-        out.append(token if len(base) == 1 and base != token else base)
-    return out
+    return [_word(t) for t in _raw_tokens(text)]
 
 
 def tokenize(text: str) -> list[str]:
     """Analyzed terms of `text`: words, minus stopwords, Snowball-stemmed."""
-    return [_stem(w) for w in words(text) if w not in STOPWORDS]
+    return [term for term in map(_term, _raw_tokens(text)) if term is not None]
 
 
 def phrase_terms(text: str) -> list[str]:

@@ -85,13 +85,9 @@ class Engine:
         documents = load_corpus(path)
         synonyms_file = Path(synonyms_path) if synonyms_path else default_synonyms_file(path)
         groups = load_synonyms(synonyms_file) if synonyms_file else []
-        passages, removed = deduplicate(p for d in documents for p in split_document(d))
-        number = {d.id: n for n, d in enumerate(documents)}
-        search = PassageSearch.build(
-            [tokenize(passage_search_text(p)) for p in passages],
-            [tokenize(f"{d.title}\n{d.text}") for d in documents],
-            [number[p.doc_id] for p in passages],
-        )
+        split = [split_document(d) for d in documents]
+        passages, removed = deduplicate(p for ps in split for p in ps)
+        search = PassageSearch.build(*index_tokens(documents, split, passages))
         return cls(documents, passages, search, SynonymTable(groups), corpus_fingerprint(path), len(removed))
 
     @classmethod
@@ -202,9 +198,31 @@ def select_diverse(
     return chosen
 
 
-def passage_search_text(passage: Passage) -> str:
-    """What is indexed for a passage: its text, with its section heading as context."""
-    return f"{passage.section}\n{passage.text}" if passage.section else passage.text
+def index_tokens(
+    documents: Sequence[Document], split: Sequence[Sequence[Passage]], kept: Sequence[Passage]
+) -> tuple[list[list[str]], list[list[str]], list[int]]:
+    """(passage tokens, document tokens, document number of each passage) for indexing.
+
+    A passage is indexed with its section heading as context; a document with its title,
+    its headings and all of its passages (duplicates too: they are part of the article).
+    Each text is analyzed once.
+    """
+    text_tokens: dict[str, list[str]] = {}
+    heading_tokens: dict[str | None, list[str]] = {None: []}
+    document_tokens: list[list[str]] = []
+    for doc, passages in zip(documents, split, strict=True):
+        tokens = tokenize(doc.title)
+        for passage in passages:
+            if passage.section not in heading_tokens:
+                heading_tokens[passage.section] = tokenize(passage.section or "")
+            text_tokens[passage.id] = tokenize(passage.text)
+            tokens.extend(text_tokens[passage.id])
+        for section in dict.fromkeys(p.section for p in passages):
+            tokens.extend(heading_tokens[section])
+        document_tokens.append(tokens)
+    number = {d.id: n for n, d in enumerate(documents)}
+    passage_tokens = [heading_tokens[p.section] + text_tokens[p.id] for p in kept]
+    return passage_tokens, document_tokens, [number[p.doc_id] for p in kept]
 
 
 def default_synonyms_file(corpus: Path) -> Path | None:

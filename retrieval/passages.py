@@ -140,11 +140,21 @@ def normalise(text: str) -> str:
     return " ".join(_NORMALISE.sub(" ", text.lower()).split())
 
 
+_WORD_HASH: dict[str, int] = {}
+
+
 def _shingles(normalised: str, size: int = 4) -> set[int]:
-    tokens = normalised.split()
-    if len(tokens) < size:
-        return {zlib.crc32(normalised.encode())}
-    return {zlib.crc32(" ".join(tokens[i : i + size]).encode()) for i in range(len(tokens) - size + 1)}
+    """Hashes of the word 4-grams of a normalised text (deterministic across runs)."""
+    hashes = [
+        _WORD_HASH.get(w) or _WORD_HASH.setdefault(w, zlib.crc32(w.encode()) | 1) for w in normalised.split()
+    ]
+    if len(hashes) < size:
+        return {hash(tuple(hashes)) & 0xFFFFFFFFFFFF}
+    mask = (1 << 61) - 1
+    return {
+        (a * 0x9E3779B1 + b * 0x85EBCA77 + c * 0xC2B2AE3D + d) & mask
+        for a, b, c, d in zip(hashes, hashes[1:], hashes[2:], hashes[3:], strict=False)
+    }
 
 
 def deduplicate(passages: Iterable[Passage]) -> tuple[list[Passage], list[Passage]]:
