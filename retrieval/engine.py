@@ -119,6 +119,9 @@ class Engine:
         ranked = sorted(((i, s * matches[i][0]) for i, s in ranked), key=lambda item: (-item[1], item[0]))
         if not ranked or not answerable(*matches[ranked[0][0]], len(concepts)):
             return Answer(question=text, answered=False)
+        # Every further passage must cover as much of the question as the gate asks of the
+        # best one: a weaker hit that matches one common word is noise, not a second opinion.
+        ranked = ranked[:1] + [(i, s) for i, s in ranked[1:] if matches[i][0] >= MIN_COVERAGE]
         chosen = select_diverse(ranked, [self.passages[i].doc_id for i, _ in ranked], top_k)
         return Answer(question=text, answered=True, hits=tuple(self._hit(i, s) for i, s in chosen))
 
