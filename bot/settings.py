@@ -41,7 +41,8 @@ class Settings(BaseSettings):
         default=DEFAULT_CORPUS, description="Corpus: a directory of .md/.txt documents or a .jsonl file."
     )
     careerbot_index: Path | None = Field(
-        default=None, description="A saved index (`careerbot index build --out FILE`) to load instead of building."
+        default=None,
+        description="A saved index (`careerbot index build --out FILE`) to load instead of building.",
     )
     careerbot_db: Path = Field(
         default=Path("careerbot.db"), description="SQLite file for votes, event claims and welcomes."
@@ -88,7 +89,9 @@ class Settings(BaseSettings):
     @property
     def onboarding_channels(self) -> frozenset[str]:
         """Channel IDs or names (without '#'), lower-cased names kept as given."""
-        return frozenset(c.strip().lstrip("#") for c in self.careerbot_onboarding_channels.split(",") if c.strip())
+        return frozenset(
+            c.strip().lstrip("#") for c in self.careerbot_onboarding_channels.split(",") if c.strip()
+        )
 
     @property
     def has_slack(self) -> bool:

@@ -1,0 +1,45 @@
+"""/mle-vs-swe and /career: answers visible only to the asker, acknowledged with the content.
+
+The engine answers in about a millisecond, so the answer goes back in the ack itself,
+well within Slack's three seconds, with no second request.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import Ack, App
+
+from bot import blocks
+from bot.listeners.replies import answer_reply
+from bot.store import Store
+from retrieval import Engine
+
+CAREER_USAGE = (
+    "Ask me something after the command, for example: `/career What does an ML engineer do day to day?`"
+)
+
+
+def register(app: App, engine: Engine, store: Store) -> None:
+    @app.command("/mle-vs-swe")
+    def mle_vs_swe(ack: Ack, command: dict) -> None:
+        text = (command.get("text") or "").strip()
+        if not text:
+            items = engine.overview()
+            ack(
+                response_type="ephemeral",
+                text=blocks.overview_text(items),
+                blocks=blocks.overview_blocks(items),
+            )
+        elif text.lower() in ("help", "-h", "--help", "?"):
+            ack(response_type="ephemeral", text=blocks.COMMANDS_HELP, blocks=blocks.help_blocks())
+        else:
+            reply = answer_reply(engine, store, text, restate=True, share=True)
+            ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)
+
+    @app.command("/career")
+    def career(ack: Ack, command: dict) -> None:
+        text = (command.get("text") or "").strip()
+        if not text or text.lower() in ("help", "-h", "--help", "?"):
+            ack(response_type="ephemeral", text=CAREER_USAGE, blocks=blocks.help_blocks())
+            return
+        reply = answer_reply(engine, store, text, restate=True, share=True)
+        ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)

@@ -1,0 +1,68 @@
+"""@mentions in channels (answered in the thread) and direct messages (answered in the DM)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.listeners.replies import answer_reply
+from bot.store import Store, StoreError
+from retrieval import Engine
+
+# Subtypes that are not a person asking something new (edits, deletions, joins, bots...).
+IGNORED = "ignored"
+
+
+def event_key(body: dict, event: dict) -> str:
+    """The de-duplication key: (team, channel, ts) for messages, so a mention delivered both
+    as app_mention and as message counts once; the event id otherwise."""
+    if event.get("type") in ("app_mention", "message") and event.get("channel") and event.get("ts"):
+        return f"slack:{body.get('team_id', '')}:{event['channel']}:{event['ts']}"
+    return f"slack:event:{body.get('event_id', '')}"
+
+
+def first_delivery(store: Store, body: dict, event: dict, logger: logging.Logger) -> bool:
+    """Claim the event; False for a duplicate or a retry of an event already claimed."""
+    try:
+        return store.claim_event(event_key(body, event))
+    except StoreError:
+        # Without the store we cannot de-duplicate; answering twice beats not answering.
+        logger.warning("event %s: could not claim it, answering anyway", body.get("event_id"), exc_info=True)
+        return True
+
+
+def register(app: App, engine: Engine, store: Store) -> None:
+    def reply(client: WebClient, body: dict, event: dict, logger: logging.Logger, in_thread: bool) -> None:
+        if not first_delivery(store, body, event, logger):
+            return
+        result = answer_reply(engine, store, event.get("text") or "")
+        kwargs = {"thread_ts": event.get("thread_ts") or event["ts"]} if in_thread else {}
+        try:
+            client.chat_postMessage(
+                channel=event["channel"], text=result.text, blocks=result.blocks, **kwargs
+            )
+        except SlackApiError as exc:
+            logger.error(
+                "event %s: reply failed after retries: %s", body.get("event_id"), exc.response.get("error")
+            )
+        except OSError as exc:  # network trouble that outlasted the retries
+            logger.error("event %s: reply failed after retries: %s", body.get("event_id"), exc)
+
+    @app.event("app_mention")
+    def on_mention(client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:
+        if event.get("bot_id") or event.get("subtype"):
+            return
+        reply(client, body, event, logger, in_thread=True)
+
+    @app.event("message")
+    def on_message(client: WebClient, body: dict, event: dict, context: dict, logger: logging.Logger) -> None:
+        # Only a person's new message in a DM; bots (ourselves included), edits, deletions
+        # and other subtypes get no reply. Mentions in channels come as app_mention.
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        if event.get("user") and event.get("user") == context.get("bot_user_id"):
+            return
+        reply(client, body, event, logger, in_thread=False)

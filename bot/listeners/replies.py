@@ -1,0 +1,53 @@
+"""Turning a question into a reply payload: the one place the Slack layer calls the engine."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel
+
+from bot import blocks
+from bot.store import Store, StoreError
+from retrieval import Answer, Engine, QuestionError
+
+logger = logging.getLogger(__name__)
+
+QUESTION_PROBLEM = "I couldn't read that as a question: {problem}"
+
+
+class Reply(BaseModel):
+    """A rendered reply: the fallback text and the blocks."""
+
+    text: str
+    blocks: list[dict]
+    answer: Answer | None = None
+
+
+def answer_reply(
+    engine: Engine,
+    store: Store,
+    question: str,
+    *,
+    platform: str = "slack",
+    restate: bool = False,
+    share: bool = False,
+    asked_by: str | None = None,
+) -> Reply:
+    """Ask the engine and render the answer (or the no-answer reply, or a question problem)."""
+    try:
+        answer = engine.ask(question)
+    except QuestionError as exc:
+        text = blocks.escape(QUESTION_PROBLEM.format(problem=exc))
+        return Reply(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    if not answer.answered:
+        try:
+            store.log_unanswered(platform, answer.question)
+        except StoreError:
+            logger.warning("could not log an unanswered question", exc_info=True)
+    return Reply(
+        text=blocks.answer_text(answer),
+        blocks=blocks.answer_blocks(
+            answer, restate=restate, share=share and answer.answered, asked_by=asked_by
+        ),
+        answer=answer,
+    )

@@ -1,0 +1,75 @@
+"""The store's SQL, shared by SQLite and PostgreSQL (they agree on INSERT ... ON CONFLICT).
+
+Statements use `?` placeholders; the PostgreSQL store rewrites them to `%s`.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# Each entry migrates from version n-1 to n; run in order, idempotently, at start-up.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS event_claims (
+            key TEXT PRIMARY KEY,
+            claimed_at DOUBLE PRECISION NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS votes (
+            platform TEXT NOT NULL,
+            answer_key TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            vote TEXT NOT NULL CHECK (vote IN ('up', 'down')),
+            question TEXT NOT NULL,
+            passage_ids TEXT NOT NULL,
+            scores TEXT NOT NULL,
+            channel TEXT,
+            voted_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, answer_key, user_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS welcomes (
+            platform TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            claimed_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, user_id)
+        )""",
+        """CREATE TABLE IF NOT EXISTS unanswered (
+            platform TEXT NOT NULL,
+            question TEXT NOT NULL,
+            asked_at DOUBLE PRECISION NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS event_claims_claimed_at ON event_claims (claimed_at)",
+    ),
+)
+
+CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+READ_VERSION = "SELECT MAX(version) FROM schema_version"
+WRITE_VERSION = "INSERT INTO schema_version (version) VALUES (?)"
+
+# A claim is new, or replaces an expired one; RETURNING tells the caller whether it won.
+CLAIM_EVENT = """
+INSERT INTO event_claims (key, claimed_at) VALUES (?, ?)
+ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at
+WHERE event_claims.claimed_at < ?
+RETURNING key
+"""
+PURGE_EVENTS = "DELETE FROM event_claims WHERE claimed_at < ?"
+
+UPSERT_VOTE = """
+INSERT INTO votes (platform, answer_key, user_id, vote, question, passage_ids, scores, channel, voted_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (platform, answer_key, user_id) DO UPDATE SET
+    vote = excluded.vote, voted_at = excluded.voted_at
+"""
+VOTE_TOTALS = "SELECT vote, COUNT(*) FROM votes GROUP BY vote"
+DOWNVOTED_QUESTIONS = "SELECT DISTINCT question FROM votes WHERE vote = 'down' ORDER BY question"
+UNANSWERED_QUESTIONS = (
+    "SELECT question, COUNT(*) FROM unanswered GROUP BY question ORDER BY COUNT(*) DESC, question"
+)
+
+CLAIM_WELCOME = """
+INSERT INTO welcomes (platform, user_id, claimed_at) VALUES (?, ?, ?)
+ON CONFLICT (platform, user_id) DO NOTHING
+RETURNING user_id
+"""
+RELEASE_WELCOME = "DELETE FROM welcomes WHERE platform = ? AND user_id = ?"
+LOG_UNANSWERED = "INSERT INTO unanswered (platform, question, asked_at) VALUES (?, ?, ?)"
