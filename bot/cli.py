@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
         "register", help="bulk-overwrite the slash commands (run once per deploy)"
     )
     register.add_argument("--guild", metavar="ID", help="register in one server only (instant; for testing)")
+    register.add_argument(
+        "--if-configured", action="store_true", help="do nothing (exit 0) when Discord is not configured"
+    )
     register.set_defaults(handler=cmd_discord_register)
     gateway = discord_sub.add_parser("gateway", help="run the gateway worker (mentions, DMs, welcomes)")
     gateway.set_defaults(handler=cmd_discord_gateway)
@@ -286,7 +289,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot.serve import serve
 
-    return serve(load_settings())
+    return serve(load_settings(), args.mode)
 
 
 def cmd_start(args: argparse.Namespace) -> int:
@@ -316,7 +319,11 @@ def cmd_feedback(args: argparse.Namespace) -> int:
 def cmd_discord_register(args: argparse.Namespace) -> int:
     from bot.discord.register import register_commands
 
-    return register_commands(load_settings(), args.guild)
+    settings = load_settings()
+    if args.if_configured and not (settings.discord_application_id and settings.discord_bot_token):
+        print("Discord is not configured (DISCORD_APPLICATION_ID, DISCORD_BOT_TOKEN): nothing to register.")
+        return 0
+    return register_commands(settings, args.guild)
 
 
 def cmd_discord_gateway(args: argparse.Namespace) -> int:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     discord_api_url: str = Field(
         default="https://discord.com/api/v10", description="Discord REST base URL (tests point it at a mock)."
     )
+    discord_defer: bool = Field(
+        default=False, description="Answer Discord commands with a deferred response, then edit it in."
+    )
     discord_members_intent: bool = Field(
         default=False, description="Welcome members who join (needs the privileged members intent)."
     )

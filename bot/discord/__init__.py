@@ -1,0 +1,1 @@
+"""Discord front end: HTTP interactions (slash commands, buttons), registration, gateway worker."""

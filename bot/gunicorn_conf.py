@@ -1,0 +1,25 @@
+"""gunicorn settings for the `web` process (Procfile): bind $PORT, WEB_CONCURRENCY workers."""
+
+from __future__ import annotations
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads let one worker acknowledge many Slack requests at once while answers are posted
+# in Bolt's own listener threads.
+worker_class = "gthread"
+threads = int(os.environ.get("CAREERBOT_THREADS", "8"))
+# Platforms kill 30 s after SIGTERM: stop accepting, finish acknowledged answers, exit by 25 s.
+graceful_timeout = 25
+timeout = 30
+accesslog = None  # request lines are noise; errors still go to stderr
+errorlog = "-"
+loglevel = "info"
+
+
+def worker_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's hook signature
+    """On shutdown, let every acknowledged mention get its answer before the worker exits."""
+    from bot.web import drain
+
+    drain("at worker exit")
