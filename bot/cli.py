@@ -75,7 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", help="run the Slack app: Socket Mode with SLACK_APP_TOKEN, HTTP otherwise"
     )
-    serve.set_defaults(handler=cmd_serve)
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--http", dest="mode", action="store_const", const="http", help="HTTP mode (Procfile web)"
+    )
+    mode.add_argument(
+        "--socket", dest="mode", action="store_const", const="socket", help="Socket Mode (worker)"
+    )
+    serve.set_defaults(handler=cmd_serve, mode=None)
 
     start = sub.add_parser("start", help="run the bot when credentials are set, the local chat otherwise")
     start.set_defaults(handler=cmd_start)

@@ -1,0 +1,118 @@
+"""The Procfile's web command as a real process: gunicorn, /healthz, a signed mention."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.slack.conftest import http_get, http_post
+from tests.slack.mock_slack import MockSlack
+from tests.slack.signing import SECRET, event_body, signed_headers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def procfile_command(process: str) -> list[str]:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return shlex.split(command.strip())
+    raise AssertionError(f"no {process}: line in the Procfile")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"web process exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            if http_get(url).status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("web process did not come up")
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, MockSlack, subprocess.Popen]]:
+    with MockSlack() as slack:
+        port = free_port()
+        env = {
+            **os.environ,
+            "PORT": str(port),
+            "WEB_CONCURRENCY": "2",
+            "SLACK_BOT_TOKEN": "xoxb-procfile-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "CAREERBOT_DB": str(tmp_path / "web.db"),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        proc = subprocess.Popen(
+            procfile_command("web"),
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}/healthz", proc)
+            yield f"http://127.0.0.1:{port}", slack, proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def test_web_process_serves_healthz_and_answers_a_mention(
+    web: tuple[str, MockSlack, subprocess.Popen],
+) -> None:
+    url, slack, proc = web
+    health = http_get(url + "/healthz")
+    assert health.status == 200 and health.json()["passages"] > 50
+    event = {
+        "type": "app_mention",
+        "user": "U1",
+        "text": "<@UBOT> what is MLOps?",
+        "ts": "9.0",
+        "channel": "C1",
+    }
+    body = event_body(event, event_id="EvWeb")
+    assert http_post(url + "/slack/events", body, signed_headers(body)).status == 200
+    [call] = slack.wait_for("chat.postMessage", timeout=15)
+    assert call.body["thread_ts"] == "9.0"
+    assert http_post(url + "/slack/events", body, signed_headers(body, secret="nope")).status == 401
+
+
+def test_missing_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-x",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    proc = subprocess.run(
+        procfile_command("web"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip().splitlines()[-1]]
+    assert "SLACK_SIGNING_SECRET is not set" in proc.stderr and "Traceback" not in proc.stderr
