@@ -19,7 +19,10 @@ def test_manifest_matches_the_app() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"app_mentions:read", "chat:write", "commands", "im:history", "channels:read"} <= scopes
     urls = {c["url"] for c in manifest["features"]["slash_commands"]}
-    urls |= {manifest["settings"]["event_subscriptions"]["request_url"], manifest["settings"]["interactivity"]["request_url"]}
+    urls |= {
+        manifest["settings"]["event_subscriptions"]["request_url"],
+        manifest["settings"]["interactivity"]["request_url"],
+    }
     assert all(u.endswith("/slack/events") for u in urls)
 
 
