@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.settings import Settings, SettingsError, load_settings
+from bot.store.base import StoreError
 from retrieval import NO_ANSWER_TEXT, Answer, CareerbotError, Engine, QuestionError
 
 EXIT_ERROR = 2
@@ -22,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
-    except (CareerbotError, SettingsError) as exc:
+    except (CareerbotError, SettingsError, StoreError) as exc:
         print(f"careerbot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

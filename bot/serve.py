@@ -29,6 +29,9 @@ def serve_http(settings: Settings) -> int:
         settings.require_slack_http()
     elif not settings.has_discord:
         settings.require("slack_bot_token")
+    from bot.store import open_store
+
+    open_store(settings).close()  # a bad DATABASE_URL or CAREERBOT_DB stops start-up here, in one line
     gunicorn = shutil.which(
         "gunicorn", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     )

@@ -21,7 +21,9 @@ class SQLStore(ABC):
     """Implements the Store protocol on top of one `_execute(statement, params)` call."""
 
     @abstractmethod
-    def _execute(self, statement: str, params: Sequence[Any] = (), fetch: bool = False) -> list[tuple]:
+    def _execute(
+        self, statement: str, params: Sequence[Any] = (), fetch: bool = False, write: bool = True
+    ) -> list[tuple]:
         """Run one statement in its own transaction; rows when fetch. Raise StoreError on failure."""
 
     def claim_event(self, key: str, now: datetime | None = None) -> bool:
@@ -50,14 +52,18 @@ class SQLStore(ABC):
         )
 
     def feedback_totals(self) -> FeedbackTotals:
-        counts = dict(self._execute(sql.VOTE_TOTALS, fetch=True))
+        counts = dict(self._execute(sql.VOTE_TOTALS, fetch=True, write=False))
         up, down = int(counts.get("up", 0)), int(counts.get("down", 0))
         return FeedbackTotals(
             up=up,
             down=down,
             down_rate=down / (up + down) if up + down else 0.0,
-            downvoted_questions=[row[0] for row in self._execute(sql.DOWNVOTED_QUESTIONS, fetch=True)],
-            unanswered_questions=[row[0] for row in self._execute(sql.UNANSWERED_QUESTIONS, fetch=True)],
+            downvoted_questions=[
+                row[0] for row in self._execute(sql.DOWNVOTED_QUESTIONS, fetch=True, write=False)
+            ],
+            unanswered_questions=[
+                row[0] for row in self._execute(sql.UNANSWERED_QUESTIONS, fetch=True, write=False)
+            ],
         )
 
     def claim_welcome(self, platform: str, user: str) -> bool:

@@ -55,7 +55,9 @@ class PostgresStore(SQLStore):
                 self._pid = os.getpid()
             return self._pool
 
-    def _execute(self, statement: str, params: Sequence[Any] = (), fetch: bool = False) -> list[tuple]:
+    def _execute(
+        self, statement: str, params: Sequence[Any] = (), fetch: bool = False, write: bool = True
+    ) -> list[tuple]:
         try:
             with self._get_pool().connection() as conn, conn.cursor() as cur:
                 cur.execute(statement.replace("?", "%s"), tuple(params))
@@ -64,8 +66,15 @@ class PostgresStore(SQLStore):
             raise StoreError(f"PostgreSQL: {str(exc).strip().splitlines()[0]}") from None
 
     def _migrate(self) -> None:
+        # A direct connection (not the pool, which would retry for its whole timeout) so a
+        # wrong or unreachable DATABASE_URL is reported at once.
         try:
-            with self._get_pool().connection() as conn, conn.transaction(), conn.cursor() as cur:
+            conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT_SECONDS, autocommit=True)
+        except psycopg.Error as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            raise StoreError(f"DATABASE_URL {redact(self.url)} is unreachable: {redact(message)}") from None
+        try:
+            with conn, conn.transaction(), conn.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
                 cur.execute(sql.CREATE_VERSION_TABLE)
                 cur.execute(sql.READ_VERSION)

@@ -43,10 +43,13 @@ class SQLiteStore(SQLStore):
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
-    def _execute(self, statement: str, params: Sequence[Any] = (), fetch: bool = False) -> list[tuple]:
+    def _execute(
+        self, statement: str, params: Sequence[Any] = (), fetch: bool = False, write: bool = True
+    ) -> list[tuple]:
         conn = self._connection()
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            # A write takes the lock up front (no upgrade deadlock); a read needs none.
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 rows = conn.execute(statement, tuple(params)).fetchall()
                 conn.execute("COMMIT")

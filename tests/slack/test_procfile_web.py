@@ -116,3 +116,19 @@ def test_missing_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip().splitlines()[-1]]
     assert "SLACK_SIGNING_SECRET is not set" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_bad_database_url_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-x",
+            "SLACK_SIGNING_SECRET": "s",
+            "DATABASE_URL": f"postgresql://careerbot:hunter2@/db?host={tmp_path}",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        }
+    )
+    proc = subprocess.run(procfile_command("web"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DATABASE_URL" in lines[0] and "hunter2" not in lines[0]
