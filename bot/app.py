@@ -20,9 +20,9 @@ from retrieval import Engine
 logger = logging.getLogger(__name__)
 
 # Bounded retries: 429 (honouring Retry-After), 5xx and refused connections. After that
-# the reply is logged with its event id and the app goes on.
+# the reply is logged with its event id and the app goes on. A call that times out is not
+# retried: Slack may have posted it already, and a duplicate answer is worse than a log line.
 MAX_RETRIES = 2
-WEB_API_TIMEOUT_SECONDS = 10
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -30,7 +30,7 @@ def web_client(settings: Settings) -> WebClient:
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=WEB_API_TIMEOUT_SECONDS,
+        timeout=settings.slack_api_timeout,  # type: ignore[arg-type]  # urllib takes float seconds
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=MAX_RETRIES),
             ServerErrorRetryHandler(max_retry_count=MAX_RETRIES),

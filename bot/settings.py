@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         default="https://slack.com/api/", description="Web API base URL (GovSlack and tests change it)."
     )
+    slack_api_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds to wait for one Web API call before retrying."
+    )
     port: int = Field(default=3000, ge=1, le=65535, description="HTTP port of the web process.")
     web_concurrency: int = Field(default=2, ge=1, le=64, description="gunicorn worker processes.")
     careerbot_corpus: Path = Field(
