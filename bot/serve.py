@@ -9,8 +9,15 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.store import Store
+    from retrieval import Engine
 
 GUNICORN_CONF = Path(__file__).with_name("gunicorn_conf.py")
 
@@ -43,24 +50,35 @@ def serve_http(settings: Settings) -> int:
     return 0  # not reached
 
 
-def serve_socket_mode(settings: Settings) -> int:
-    """Socket Mode for running behind a firewall: close the connection first, then drain."""
+def socket_mode_handler(settings: Settings, engine: Engine, store: Store) -> SocketModeHandler:
+    """The Socket Mode connection for the Slack app (connect() or start() it)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     from bot.app import create_app
+
+    settings.require_slack_socket()
+    return SocketModeHandler(create_app(settings, engine, store), settings.slack_app_token)
+
+
+def drain_socket_mode(handler: SocketModeHandler) -> None:
+    """Close the connection first (no new envelopes), then finish acknowledged answers."""
+    handler.close()
+    executor = getattr(getattr(handler.app, "_listener_runner", None), "listener_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
+def serve_socket_mode(settings: Settings) -> int:
+    """Socket Mode for running behind a firewall, until SIGTERM."""
     from bot.runtime import build_engine
     from bot.store import open_store
 
     settings.require_slack_socket()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings, build_engine(settings), open_store(settings))
-    handler = SocketModeHandler(app, settings.slack_app_token)
+    handler = socket_mode_handler(settings, build_engine(settings), open_store(settings))
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        handler.close()  # no new envelopes
-        executor = getattr(getattr(app, "_listener_runner", None), "listener_executor", None)
-        if executor is not None:
-            executor.shutdown(wait=True)  # answers already acknowledged still go out
+        drain_socket_mode(handler)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
