@@ -70,13 +70,15 @@ class Engine:
         fingerprint: str,
         removed_duplicates: int = 0,
     ) -> None:
-        self.documents: tuple[Document, ...] = tuple(documents)
-        self.passages: tuple[Passage, ...] = tuple(passages)
+        # Sequences as given: a loaded index keeps them as arrays and builds objects on read.
+        self.documents: Sequence[Document] = documents
+        self.passages: Sequence[Passage] = passages
         self.search = search
         self.synonyms = synonyms
         self.fingerprint = fingerprint
         self.removed_duplicates = removed_duplicates
-        self._documents_by_id = {d.id: d for d in self.documents}
+        ids = getattr(documents, "ids", None) or [d.id for d in documents]
+        self._document_position = {doc_id: n for n, doc_id in enumerate(ids)}
 
     @classmethod
     def from_corpus(cls, path: Path | str | None = None, synonyms_path: Path | str | None = None) -> Engine:
@@ -156,11 +158,11 @@ class Engine:
         return EXAMPLE_QUESTIONS
 
     def document(self, doc_id: str) -> Document:
-        return self._documents_by_id[doc_id]
+        return self.documents[self._document_position[doc_id]]
 
     def _hit(self, passage_number: int, score: float) -> Hit:
         passage = self.passages[passage_number]
-        doc = self._documents_by_id[passage.doc_id]
+        doc = self.document(passage.doc_id)
         return Hit(
             passage_id=passage.id,
             doc_id=doc.id,

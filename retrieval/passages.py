@@ -135,9 +135,17 @@ def _passage(doc: Document, heading: str | None, chunks: list[str], n: int) -> P
     return Passage(id=f"{doc.id}#{n}", doc_id=doc.id, section=heading, text="\n".join(chunks))
 
 
+# ASCII characters other than [0-9a-z%+] become spaces (str.translate is much faster than
+# a regex on the common, all-ASCII text; other text takes the regex).
+_ASCII_FOLD = {c: " " for c in range(128) if not (chr(c).isdigit() or "a" <= chr(c) <= "z" or chr(c) in "%+")}
+
+
 def normalise(text: str) -> str:
     """Lowercase, letters/digits/%/+ only, single spaces: the form duplicates are compared in."""
-    return " ".join(_NORMALISE.sub(" ", text.lower()).split())
+    lowered = text.lower()
+    if lowered.isascii():
+        return " ".join(lowered.translate(_ASCII_FOLD).split())
+    return " ".join(_NORMALISE.sub(" ", lowered).split())
 
 
 _WORD_HASH: dict[str, int] = {}
@@ -157,38 +165,45 @@ def _shingles(normalised: str, size: int = 4) -> set[int]:
     }
 
 
+ANCHORS = 4  # bottom-k sketch size
+MIN_SHARED_ANCHORS = 2  # candidates must share this many anchors before the exact check
+
+
 def deduplicate(passages: Iterable[Passage]) -> tuple[list[Passage], list[Passage]]:
     """(kept, removed): drops exact repeats and near-duplicates, keeping the first seen.
 
     Near-duplicates are found without comparing every pair: each passage is filed under
-    the three smallest hashes of its word 4-shingles (a bottom-k sketch). Two passages
-    that share most shingles almost surely share one of those, and only such candidates
-    are compared on their full Jaccard overlap or on containment (one inside the other).
+    the four smallest hashes of its word 4-shingles (a bottom-k sketch). Two passages
+    whose shingles overlap by 80% share at least two of those with probability above 97%,
+    while passages that merely quote the same sentence rarely do; only candidates sharing
+    two anchors (or, for short passages, all of theirs) are compared on their full Jaccard
+    overlap.
     """
     kept: list[Passage] = []
     removed: list[Passage] = []
     seen_exact: set[str] = set()
     by_anchor: dict[int, list[int]] = {}
     kept_shingles: list[set[int]] = []
-    kept_norms: list[str] = []
     for passage in passages:
         norm = normalise(passage.text)
         if norm in seen_exact:
             removed.append(passage)
             continue
         shingles = _shingles(norm)
-        anchors = heapq.nsmallest(3, shingles)
-        duplicate = False
+        anchors = heapq.nsmallest(ANCHORS, shingles)
+        needed = min(MIN_SHARED_ANCHORS, len(anchors))
+        shared: dict[int, int] = {}
         for anchor in anchors:
             for other in by_anchor.get(anchor, ()):
-                theirs = kept_shingles[other]
-                overlap = len(shingles & theirs)
-                jaccard = overlap / len(shingles | theirs)
-                contained = overlap == len(shingles) and norm in kept_norms[other]
-                if jaccard >= NEAR_DUPLICATE_JACCARD or contained:
-                    duplicate = True
-                    break
-            if duplicate:
+                shared[other] = shared.get(other, 0) + 1
+        duplicate = False
+        for other, count in shared.items():
+            if count < needed:
+                continue
+            theirs = kept_shingles[other]
+            overlap = len(shingles & theirs)
+            if overlap / len(shingles | theirs) >= NEAR_DUPLICATE_JACCARD:
+                duplicate = True
                 break
         if duplicate:
             removed.append(passage)
@@ -197,7 +212,6 @@ def deduplicate(passages: Iterable[Passage]) -> tuple[list[Passage], list[Passag
         index = len(kept)
         kept.append(passage)
         kept_shingles.append(shingles)
-        kept_norms.append(norm)
         for anchor in anchors:
             by_anchor.setdefault(anchor, []).append(index)
     return kept, removed
