@@ -1,0 +1,106 @@
+"""Saved indexes: round trip, and every way a file can be wrong gives one clear error."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from retrieval import Engine, IndexFileError
+from retrieval.storage import ANALYZER_VERSION
+
+DOC = "---\nid: {id}\ntitle: {title}\n---\n{body}\n"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    (root / "a.md").write_text(
+        DOC.format(id="a", title="MLOps", body="Monitoring models in production is MLOps work.")
+    )
+    (root / "b.md").write_text(
+        DOC.format(id="b", title="Roles", body="## Pay\nSalaries depend on the level and the city.")
+    )
+    (root / "synonyms.txt").write_text("salary, pay, compensation\n")
+    return root
+
+
+@pytest.fixture
+def saved(corpus: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "index.npz"
+    Engine.from_corpus(corpus).save(out)
+    return out
+
+
+def rewrite(path: Path, change) -> None:  # noqa: ANN001
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    change(arrays)
+    with path.open("wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def test_round_trip_answers_identically(corpus: Path, saved: Path) -> None:
+    built, loaded = Engine.from_corpus(corpus), Engine.load(saved, corpus)
+    for question in (
+        "what is the compensation for these roles?",
+        "monitoring models in production",
+        "a joke",
+    ):
+        assert loaded.ask(question) == built.ask(question)
+    assert [p.id for p in loaded.passages] == [p.id for p in built.passages]
+    assert loaded.passages[-1].section == "Pay" and loaded.document("b").title == "Roles"
+
+
+def test_missing_not_an_archive_and_truncated(corpus: Path, saved: Path, tmp_path: Path) -> None:
+    with pytest.raises(IndexFileError, match="no such index file"):
+        Engine.load(tmp_path / "missing.npz", corpus)
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"#!/bin/sh\nrm -rf /\n")
+    with pytest.raises(IndexFileError, match="not a careerbot index file"):
+        Engine.load(junk, corpus)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(saved.read_bytes()[: saved.stat().st_size // 2])
+    with pytest.raises(IndexFileError, match="not a careerbot index file or damaged"):
+        Engine.load(truncated, corpus)
+
+
+def test_built_from_another_corpus_is_refused(corpus: Path, saved: Path) -> None:
+    (corpus / "a.md").write_text(DOC.format(id="a", title="MLOps", body="Changed text."))
+    with pytest.raises(IndexFileError, match="different corpus"):
+        Engine.load(saved, corpus)
+
+
+def test_stale_version_is_refused(corpus: Path, saved: Path) -> None:
+    def age(arrays: dict) -> None:
+        meta = json.loads(arrays["meta"].tobytes())
+        meta["analyzer"] = ANALYZER_VERSION - 1
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+
+    rewrite(saved, age)
+    with pytest.raises(IndexFileError, match="stale"):
+        Engine.load(saved, corpus)
+
+
+def test_inconsistent_arrays_are_refused(corpus: Path, saved: Path) -> None:
+    rewrite(saved, lambda a: a.update(passages_postings=a["passages_postings"][:-1]))
+    with pytest.raises(IndexFileError, match="inconsistent|damaged"):
+        Engine.load(saved, corpus)
+
+
+def test_pickled_objects_are_never_loaded(corpus: Path, saved: Path, tmp_path: Path) -> None:
+    # An .npz whose member is an object array needs pickle to load; we refuse it.
+    with np.load(saved, allow_pickle=False) as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays["owner"] = np.array([{"boom": 1}], dtype=object)
+    evil = tmp_path / "evil.npz"
+    with evil.open("wb") as fh:
+        np.savez(fh, **arrays)
+    with zipfile.ZipFile(evil) as z:
+        assert "owner.npy" in z.namelist()
+    with pytest.raises(IndexFileError):
+        Engine.load(evil, corpus)
