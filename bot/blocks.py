@@ -22,6 +22,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.text import truncate
 from retrieval import EXAMPLE_QUESTIONS, NO_ANSWER_TEXT, Answer, Document, Hit, OverviewItem
 
 SECTION_LIMIT = 3000
@@ -53,17 +54,6 @@ WELCOME_TEXT = (
 def escape(text: str) -> str:
     """Escape &, < and > for Slack (mrkdwn and plain text alike)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def truncate(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
 
 
 def quote(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.text import truncate
 from retrieval import EXAMPLE_QUESTIONS, NO_ANSWER_TEXT, Answer, Hit, OverviewItem
 
 EPHEMERAL = 64
@@ -25,17 +26,6 @@ QUESTION_PREFIX = "**Q:** "
 EMBED_COLOUR = 0x5865F2
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()])")
-
-
-def truncate(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip() + "…"
 
 
 def defuse(text: str) -> str:
