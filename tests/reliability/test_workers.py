@@ -2,59 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.slack.conftest import http_post
 from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import SECRET, event_body, signed_headers
-from tests.slack.test_procfile_web import free_port, procfile_command, wait_until_up
-
-
-@contextmanager
-def web_process(slack: MockSlack, tmp_path: Path, **env_extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))}
-    env.update(
-        {
-            "PORT": str(port),
-            "WEB_CONCURRENCY": "4",
-            "SLACK_BOT_TOKEN": "xoxb-reliability",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "CAREERBOT_DB": str(tmp_path / "shared.db"),
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-            **env_extra,
-        }
-    )
-    proc = subprocess.Popen(
-        procfile_command("web"),
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url + "/healthz", proc)
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+from tests.slack.signing import event_body, signed_headers
+from tests.slack.test_procfile_web import web_process
 
 
 def mention(ts: str, text: str = "<@UBOT> Why should an ML engineer understand cost functions?") -> dict:
@@ -74,7 +32,7 @@ def store_env(request: pytest.FixtureRequest) -> dict[str, str]:
 
 
 def test_same_event_ten_times_at_once_gets_one_reply(tmp_path: Path, store_env: dict[str, str]) -> None:
-    with MockSlack() as slack, web_process(slack, tmp_path, **store_env) as (url, _):
+    with MockSlack() as slack, web_process(slack, tmp_path, WEB_CONCURRENCY="4", **store_env) as (url, _):
         body = event_body(mention("100.0"), event_id="EvSame")
         assert post_many(url, [body] * 10) == [200] * 10
         slack.wait_for("chat.postMessage")
@@ -93,7 +51,7 @@ def test_same_event_ten_times_at_once_gets_one_reply(tmp_path: Path, store_env: 
 
 
 def test_sigterm_after_an_acknowledged_mention_still_posts_the_reply(tmp_path: Path) -> None:
-    with MockSlack(delay=2.0) as slack, web_process(slack, tmp_path) as (url, proc):
+    with MockSlack(delay=2.0) as slack, web_process(slack, tmp_path, WEB_CONCURRENCY="4") as (url, proc):
         body = event_body(mention("300.0"), event_id="EvTerm")
         started = time.monotonic()
         assert http_post(url + "/slack/events", body, signed_headers(body)).status == 200  # acknowledged

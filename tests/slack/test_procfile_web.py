@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,12 +49,13 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None
     raise AssertionError("web process did not come up")
 
 
-@pytest.fixture
-def web(tmp_path: Path) -> Iterator[tuple[str, MockSlack, subprocess.Popen]]:
-    with MockSlack() as slack:
-        port = free_port()
-        env = {
-            **os.environ,
+@contextmanager
+def web_process(slack: MockSlack, tmp_path: Path, **env_extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The Procfile's web command against `slack`, up and healthy; SIGTERM on exit."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))}
+    env.update(
+        {
             "PORT": str(port),
             "WEB_CONCURRENCY": "2",
             "SLACK_BOT_TOKEN": "xoxb-procfile-test",
@@ -61,25 +63,34 @@ def web(tmp_path: Path) -> Iterator[tuple[str, MockSlack, subprocess.Popen]]:
             "SLACK_API_URL": slack.api_url,
             "CAREERBOT_DB": str(tmp_path / "web.db"),
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            **env_extra,
         }
-        env.pop("SLACK_APP_TOKEN", None)
-        proc = subprocess.Popen(
-            procfile_command("web"),
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz", proc)
-            yield f"http://127.0.0.1:{port}", slack, proc
-        finally:
+    )
+    proc = subprocess.Popen(
+        procfile_command("web"),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url + "/healthz", proc)
+        yield url, proc
+    finally:
+        if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, MockSlack, subprocess.Popen]]:
+    with MockSlack() as slack, web_process(slack, tmp_path) as (url, proc):
+        yield url, slack, proc
 
 
 def test_web_process_serves_healthz_and_answers_a_mention(
