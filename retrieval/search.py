@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from retrieval.index import BM25Index
+from retrieval.index import BM25Index, best_k
 from retrieval.synonyms import Concept
 
 DOCUMENT_WEIGHT = 1.0  # the plain sum (see above); not tuned
@@ -58,9 +58,24 @@ class PassageSearch:
 
     def evidence(self, concepts: Sequence[Concept]) -> tuple[np.ndarray, np.ndarray]:
         """(combined, passage-only) scores above the no-match baseline, for a concept query."""
+        own, context = self._parts(concepts)
+        return own + DOCUMENT_WEIGHT * context[self.owner], own
+
+    def top(self, concepts: Sequence[Concept], k: int) -> list[tuple[int, float]]:
+        """(passage number, score above baseline) of the k best passages that hold a query
+        term themselves, best first; equal scores in passage order."""
+        own, context = self._parts(concepts)
+        # Only passages that themselves match are answers; combine the two scores for
+        # those alone (the same sum, element by element, as evidence()).
+        candidates = np.flatnonzero(own > 1e-12)
+        combined = own[candidates] + DOCUMENT_WEIGHT * context[self.owner[candidates]]
+        return best_k(candidates, combined, k)
+
+    def _parts(self, concepts: Sequence[Concept]) -> tuple[np.ndarray, np.ndarray]:
+        """(per-passage, per-document) evidence of a concept query."""
         plain: dict[str, float] = {}
-        own = np.zeros(self.size)
-        context = np.zeros(self.documents.size)
+        own: np.ndarray | None = None
+        context: np.ndarray | None = None
         for concept in concepts:
             if not concept.alternatives:
                 for term in concept.terms:
@@ -76,21 +91,13 @@ class PassageSearch:
                 best_context = (
                     option_context if best_context is None else np.maximum(best_context, option_context)
                 )
-            own += best_own
-            context += best_context
+            own = best_own if own is None else own + best_own
+            context = best_context if context is None else context + best_context
         if plain:
-            own += self.passages.evidence(plain)
-            context += self.documents.evidence(plain)
-        return own + DOCUMENT_WEIGHT * context[self.owner], own
-
-    def top(self, concepts: Sequence[Concept], k: int) -> list[tuple[int, float]]:
-        """(passage number, score above baseline) of the k best passages that hold a query
-        term themselves, best first."""
-        combined, own = self.evidence(concepts)
-        combined[own <= 1e-12] = -np.inf  # only passages that themselves match are answers
-        k = min(k, self.size)
-        if k <= 0:
-            return []
-        candidates = np.argpartition(-combined, k - 1)[:k] if k < self.size else np.arange(self.size)
-        ranked = sorted(candidates.tolist(), key=lambda i: (-combined[i], i))
-        return [(i, float(combined[i])) for i in ranked if np.isfinite(combined[i])]
+            plain_own = self.passages.evidence(plain)
+            plain_context = self.documents.evidence(plain)
+            own = plain_own if own is None else own + plain_own
+            context = plain_context if context is None else context + plain_context
+        if own is None or context is None:
+            return np.zeros(self.size), np.zeros(self.documents.size)
+        return own, context

@@ -1,0 +1,102 @@
+"""The fast paths at a realistic scale: same scores as rank-bm25, same rankings as a naive sort.
+
+BM25Index.top and PassageSearch.top select among the passages holding a query term
+rather than among every passage; these tests check that against the plain definition
+(score every passage, sort by score then passage number) on corpora of thousands of
+passages with a Zipf-like vocabulary and deliberate ties.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import rank_bm25
+
+from retrieval.index import BM25Index
+from retrieval.search import PassageSearch
+from retrieval.synonyms import Concept
+
+
+def zipf_corpus(seed: int, passages: int, vocabulary: int = 3_000) -> list[list[str]]:
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(vocabulary)]
+    weights = [1 / (rank + 1) for rank in range(vocabulary)]
+    corpus = [rng.choices(words, weights, k=rng.randint(5, 60)) for _ in range(passages)]
+    # Exact copies of some passages: equal scores whose order must be passage order.
+    for _ in range(passages // 50):
+        corpus[rng.randrange(passages)] = list(corpus[rng.randrange(passages)])
+    return corpus
+
+
+def queries(seed: int, n: int, vocabulary: int = 3_000) -> list[list[str]]:
+    rng = random.Random(seed)
+    return [
+        [f"w{min(int(rng.paretovariate(0.6)), vocabulary + 5)}" for _ in range(rng.randint(1, 8))]
+        for _ in range(n)
+    ]
+
+
+def naive_top(scores: np.ndarray, eligible: np.ndarray, k: int) -> list[int]:
+    order = sorted(np.flatnonzero(eligible).tolist(), key=lambda i: (-scores[i], i))
+    return order[:k]
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_scores_equal_rank_bm25_on_thousands_of_passages(seed: int) -> None:
+    corpus = zipf_corpus(seed, 4_000)
+    index = BM25Index.build(corpus)
+    oracle = rank_bm25.BM25Plus(corpus, k1=1.2, b=0.75, delta=1.0)
+    for query in queries(seed, 15):
+        np.testing.assert_allclose(index.scores(query), oracle.get_scores(query), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_top_is_the_naive_sort_ties_in_passage_order(seed: int) -> None:
+    index = BM25Index.build(zipf_corpus(seed, 5_000))
+    for query in queries(seed, 40):
+        scores = index.scores(query)
+        floor = index.baseline(query)
+        for k in (1, 10, 100):
+            got = index.top(query, k)
+            assert [i for i, _ in got] == naive_top(scores, scores > floor + 1e-12, k)
+            assert [s for _, s in got] == [float(scores[i]) for i, _ in got]
+
+
+def test_vocabulary_in_order_of_first_occurrence() -> None:
+    corpus = zipf_corpus(5, 2_000)
+    index = BM25Index.build(corpus)
+    first: dict[str, int] = {}
+    for tokens in corpus:
+        for token in tokens:
+            first.setdefault(token, len(first))
+    assert index.vocabulary == first
+
+
+def test_contains_many_agrees_with_contains() -> None:
+    corpus = zipf_corpus(6, 3_000)
+    index = BM25Index.build(corpus)
+    passages = np.array(sorted(random.Random(6).sample(range(3_000), 200)))
+    for term in ["w0", "w1", "w50", "w2999", "never-seen"]:
+        many = index.contains_many(term, passages)
+        assert many.tolist() == [index.contains(term, int(p)) for p in passages]
+        assert many.tolist() == [term in corpus[int(p)] for p in passages]
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_passage_search_top_is_the_naive_sort(seed: int) -> None:
+    passages = zipf_corpus(seed, 4_000)
+    owner = [n // 4 for n in range(len(passages))]  # four passages per document
+    documents = [sum(passages[d * 4 : d * 4 + 4], []) for d in range(1_000)]
+    search = PassageSearch.build(passages, documents, owner)
+    rng = random.Random(seed)
+    for query in queries(seed, 30):
+        concepts = [Concept(terms=(t,), alternatives=()) for t in query]
+        if rng.random() < 0.5:  # a synonym concept: dis-max over two phrasings
+            concepts.append(Concept(terms=("w3",), alternatives=(("w7", "w8"),)))
+        combined, own = search.evidence(concepts)
+        for k in (1, 30, 1_000):
+            got = search.top(concepts, k)
+            assert [i for i, _ in got] == naive_top(combined, own > 1e-12, k)
+            assert [s for _, s in got] == [float(combined[i]) for i, _ in got]
