@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import rank_bm25
 
+from retrieval import index as index_module
 from retrieval.index import BM25Index
 from retrieval.search import PassageSearch
 from retrieval.synonyms import Concept
@@ -72,6 +73,18 @@ def test_vocabulary_in_order_of_first_occurrence() -> None:
         for token in tokens:
             first.setdefault(token, len(first))
     assert index.vocabulary == first
+
+
+def test_build_in_small_chunks_is_the_same_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus = zipf_corpus(7, 1_000)
+    whole = BM25Index.build(corpus)
+    monkeypatch.setattr(index_module, "BUILD_CHUNK", 64)
+    seen: list[int] = []
+    chunked = BM25Index.build(corpus, progress=seen.append)
+    assert seen == [*range(64, 1_000, 64), 1_000]
+    assert chunked.vocabulary == whole.vocabulary
+    for name, array in whole.arrays().items():
+        np.testing.assert_array_equal(chunked.arrays()[name], array)
 
 
 def test_contains_many_agrees_with_contains() -> None:
