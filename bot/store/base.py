@@ -51,7 +51,14 @@ class Store(Protocol):
         """True for the first caller with this key (within CLAIM_TTL_SECONDS), False for duplicates."""
 
     def record_vote(self, vote: VoteRecord, now: datetime | None = None) -> None:
-        """Upsert: one row per (platform, answer_key, user); a second click replaces the vote."""
+        """Upsert: one row per (platform, answer_key, user); a later click replaces the vote.
+
+        `now` is the click time; a click older than the stored one (delivered late, by another
+        worker) does not overwrite it. Raises StoreError when the database can't be written.
+        """
+
+    def get_vote(self, platform: str, answer_key: str, user: str) -> VoteRecord | None:
+        """This person's stored vote on this answer, or None."""
 
     def feedback_totals(self) -> FeedbackTotals:
         """Totals for `careerbot feedback`."""

@@ -1,8 +1,9 @@
-"""Behaviour shared by both stores; each subclass supplies `_execute`."""
+"""Behaviour shared by both stores; each subclass supplies `_execute` (one statement, one transaction)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -10,7 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.store import sql
-from bot.store.base import CLAIM_TTL_SECONDS, FeedbackTotals, VoteRecord
+from bot.store.base import CLAIM_TTL_SECONDS, FeedbackTotals, StoreError, VoteRecord
+
+logger = logging.getLogger(__name__)
+
+# Questions are stored as asked, up to this many characters (Slack allows 40,000 in a message).
+MAX_QUESTION_CHARS = 2000
 
 
 def _epoch(now: datetime | None) -> float:
@@ -20,6 +26,11 @@ def _epoch(now: datetime | None) -> float:
 class SQLStore(ABC):
     """Implements the Store protocol on top of one `_execute(statement, params)` call."""
 
+    # Every this many claims, a process deletes expired ones, so the claims table stays small
+    # without a separate cleanup job. A class attribute so tests can lower it.
+    purge_every: int = 1000
+    _claims_since_purge: int = 0
+
     @abstractmethod
     def _execute(
         self, statement: str, params: Sequence[Any] = (), fetch: bool = False, write: bool = True
@@ -28,12 +39,18 @@ class SQLStore(ABC):
 
     def claim_event(self, key: str, now: datetime | None = None) -> bool:
         at = _epoch(now)
-        return bool(self._execute(sql.CLAIM_EVENT, (key, at, at - CLAIM_TTL_SECONDS), fetch=True))
+        won = bool(self._execute(sql.CLAIM_EVENT, (key, at, at - CLAIM_TTL_SECONDS), fetch=True))
+        self._claims_since_purge += 1
+        if self._claims_since_purge >= self.purge_every:
+            self._claims_since_purge = 0
+            try:
+                self.purge_expired(now)
+            except StoreError:  # housekeeping only: the claim itself succeeded
+                logger.warning("could not purge expired event claims", exc_info=True)
+        return won
 
     def purge_expired(self, now: datetime | None = None) -> int:
-        return len(
-            self._execute(sql.PURGE_EVENTS + " RETURNING key", (_epoch(now) - CLAIM_TTL_SECONDS,), fetch=True)
-        )
+        return len(self._execute(sql.PURGE_EVENTS, (_epoch(now) - CLAIM_TTL_SECONDS,), fetch=True))
 
     def record_vote(self, vote: VoteRecord, now: datetime | None = None) -> None:
         self._execute(
@@ -43,12 +60,28 @@ class SQLStore(ABC):
                 vote.answer_key,
                 vote.user,
                 vote.vote,
-                vote.question,
+                vote.question[:MAX_QUESTION_CHARS],
                 json.dumps(list(vote.passage_ids)),
                 json.dumps(list(vote.scores)),
                 vote.channel,
                 _epoch(now),
             ),
+        )
+
+    def get_vote(self, platform: str, answer_key: str, user: str) -> VoteRecord | None:
+        rows = self._execute(sql.GET_VOTE, (platform, answer_key, user), fetch=True, write=False)
+        if not rows:
+            return None
+        kind, question, passage_ids, scores, channel = rows[0]
+        return VoteRecord(
+            platform=platform,
+            answer_key=answer_key,
+            user=user,
+            vote=kind,
+            question=question,
+            passage_ids=tuple(json.loads(passage_ids)),
+            scores=tuple(json.loads(scores)),
+            channel=channel,
         )
 
     def feedback_totals(self) -> FeedbackTotals:
@@ -73,4 +106,4 @@ class SQLStore(ABC):
         self._execute(sql.RELEASE_WELCOME, (platform, user))
 
     def log_unanswered(self, platform: str, question: str, now: datetime | None = None) -> None:
-        self._execute(sql.LOG_UNANSWERED, (platform, question[:2000], _epoch(now)))
+        self._execute(sql.LOG_UNANSWERED, (platform, question[:MAX_QUESTION_CHARS], _epoch(now)))

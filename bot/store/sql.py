@@ -1,6 +1,7 @@
 """The store's SQL, shared by SQLite and PostgreSQL (they agree on INSERT ... ON CONFLICT).
 
-Statements use `?` placeholders; the PostgreSQL store rewrites them to `%s`.
+Statements use `?` placeholders; the PostgreSQL store rewrites them to `%s` (no statement
+here contains a literal `?` or `%`). Times are epoch seconds (DOUBLE PRECISION / REAL).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 READ_VERSION = "SELECT MAX(version) FROM schema_version"
+# NULL when the version table doesn't exist yet (a fresh database); no write lock needed.
+HAS_VERSION_TABLE_SQLITE = "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+HAS_VERSION_TABLE_POSTGRES = "SELECT to_regclass('schema_version')"
 WRITE_VERSION = "INSERT INTO schema_version (version) VALUES (?)"
 
 # A claim is new, or replaces an expired one; RETURNING tells the caller whether it won.
@@ -52,16 +56,28 @@ ON CONFLICT (key) DO UPDATE SET claimed_at = excluded.claimed_at
 WHERE event_claims.claimed_at < ?
 RETURNING key
 """
-PURGE_EVENTS = "DELETE FROM event_claims WHERE claimed_at < ?"
+PURGE_EVENTS = "DELETE FROM event_claims WHERE claimed_at < ? RETURNING key"
 
+# The latest click wins, by click time rather than by arrival: two clicks in quick succession
+# handled by two workers may commit in either order.
 UPSERT_VOTE = """
 INSERT INTO votes (platform, answer_key, user_id, vote, question, passage_ids, scores, channel, voted_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (platform, answer_key, user_id) DO UPDATE SET
-    vote = excluded.vote, voted_at = excluded.voted_at
+    vote = excluded.vote, question = excluded.question, passage_ids = excluded.passage_ids,
+    scores = excluded.scores, channel = excluded.channel, voted_at = excluded.voted_at
+WHERE votes.voted_at <= excluded.voted_at
+"""
+GET_VOTE = """
+SELECT vote, question, passage_ids, scores, channel FROM votes
+WHERE platform = ? AND answer_key = ? AND user_id = ?
 """
 VOTE_TOTALS = "SELECT vote, COUNT(*) FROM votes GROUP BY vote"
-DOWNVOTED_QUESTIONS = "SELECT DISTINCT question FROM votes WHERE vote = 'down' ORDER BY question"
+# Most 👎 first, then most recent.
+DOWNVOTED_QUESTIONS = """
+SELECT question FROM votes WHERE vote = 'down'
+GROUP BY question ORDER BY COUNT(*) DESC, MAX(voted_at) DESC, question
+"""
 UNANSWERED_QUESTIONS = (
     "SELECT question, COUNT(*) FROM unanswered GROUP BY question ORDER BY COUNT(*) DESC, question"
 )
