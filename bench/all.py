@@ -1,28 +1,76 @@
-"""Run every benchmark and print their tables: `python -m bench.all [--quick]`.
+"""Run every benchmark and print their tables: `python -m bench.all [--quick] [--only NAME ...]`.
 
---quick (what `make bench` and CI run) uses small sizes so it finishes in a minute or
-two; the full run is what the README's Performance section reports.
+--quick (what `make bench` and CI run) uses small sizes so it finishes in about a minute;
+the full run (about 25 minutes on 2 cores) is what the README's Performance section
+reports, and also writes docs/latency.png and bench/out/results.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import platform
+import sys
+from pathlib import Path
 
 from bench import scale, scifact, slack_load, startup
+from bench.common import OUT, ROOT
+
+SECTIONS = ("scifact", "scale", "startup", "slack")
+
+
+def machine() -> str:
+    """CPU count, model and memory of this machine, for the report's header."""
+    model = platform.processor() or platform.machine()
+    memory = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f", {int(line.split()[1]) / 1024**2:.0f} GiB"
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores ({model}){memory}, Python {platform.python_version()}"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
-    quick = parser.parse_args().quick
-    print("## Retrieval quality (BEIR SciFact)\n")
-    print(scifact.run(quick=quick))
-    print("\n## Speed and scale\n")
-    print(scale.run([1_000, 10_000] if quick else list(scale.DEFAULT_SIZES), 30 if quick else 300)[0])
-    print("\n## Start-up\n")
-    print(startup.run(0 if quick else 100_000))
-    print("\n## Slack throughput\n")
-    print(slack_load.run(50 if quick else 500, 10 if quick else 25, 2))
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    args = parser.parse_args()
+    quick, only = args.quick, args.only
+    parts = [
+        f"Measured {datetime.date.today().isoformat()} on {machine()}{' (quick mode)' if quick else ''}."
+    ]
+
+    def section(title: str, body: str) -> None:
+        parts.append(f"## {title}\n\n{body}")
+        print(f"\n## {title}\n\n{body}", flush=True)
+
+    print(parts[0], flush=True)
+    if "scifact" in only:
+        section("Retrieval quality (BEIR SciFact)", scifact.run(quick=quick))
+    if "scale" in only:
+        sizes = [1_000, 10_000] if quick else list(scale.DEFAULT_SIZES)
+        text, results = scale.run(sizes, 30 if quick else 300)
+        section("Speed and scale", text)
+        if not quick:
+            scale.chart(results, ROOT / "docs" / "latency.png")
+    if "startup" in only:
+        section("Start-up and the answer path", startup.run(0 if quick else 100_000))
+    if "slack" in only:
+        section("Slack throughput", slack_load.run(50 if quick else 500, 10 if quick else 25, 2))
+    if not quick:
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "results.md").write_text("\n\n".join(parts) + "\n")
+        print(f"\nwrote {OUT / 'results.md'}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,41 +1,75 @@
 """Speed and scale: per-question latency, build time and peak memory at 1k..1M passages.
 
-Each size runs in a fresh subprocess (so peak memory is that size's own), with three
-engines on the same tokens: careerbot's BM25Index (rank-bm25's BM25Plus formula from an
-inverted index), plain rank-bm25 (get_scores over all passages, the scorer of record), and
-bm25s. Corpora are built deterministically from SciFact's sentences: each passage joins
-three sentences picked by a seeded generator, so passages are distinct at any size.
+Four engines score the same tokens, each size and engine in a fresh subprocess (so a
+peak-memory figure is that engine's own):
 
-    python -m bench.scale                 # 1k, 10k, 100k, 1M
+- careerbot: retrieval.index.BM25Index (rank-bm25's BM25Plus formula from CSR postings), top 10;
+- rank-bm25 BM25Plus: the scorer of record, get_scores over every passage, then the top 10;
+- rank-bm25 BM25Okapi: plain rank-bm25 as most people use it (the same walk over every passage);
+- bm25s (numpy backend; numba is not installed) with method "bm25+", k1 1.2, b 0.75,
+  delta 1: the same formula, so its scores can be checked against rank-bm25 too.
+
+Corpora are built deterministically from SciFact's sentences (analyzed with careerbot's
+analyzer): each passage joins three sentences drawn by a seeded generator, never the same
+three twice, so passages are distinct at any size. The workload is SciFact's 300 test
+queries, after 3 warm-up queries. rank-bm25 costs seconds per question at 1M passages,
+so there it answers a sample of the queries (the table says how many).
+
+Same scores: the rank-bm25 BM25Plus run saves its scores for the first queries, and the
+careerbot and bm25s runs report their largest difference from them.
+
+    python -m bench.scale                          # 1k, 10k, 100k, 1M (about 15 minutes)
     python -m bench.scale --sizes 1000 10000 --queries 50
+    python -m bench.scale --chart docs/latency.png
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
-import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from bench.common import OUT, SCIFACT, percentile, progress, scifact_queries, table
+from bench.common import (
+    OUT,
+    SCIFACT,
+    Bar,
+    interactive,
+    memory_mb,
+    percentile,
+    progress,
+    reset_peak_memory,
+    scifact_test_questions,
+    table,
+)
 from retrieval.analyzer import tokenize
 from retrieval.passages import split_sentences
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
-RANK_BM25_MAX = 100_000  # beyond this its per-question walk over every passage takes seconds
+ENGINES = ("careerbot", "rank-bm25 BM25Plus", "rank-bm25 BM25Okapi", "bm25s")
+# Order of the runs at each size: the scorer of record first, so its scores are on disk
+# for the others to compare with.
+RUN_ORDER = ("rank-bm25 BM25Plus", "rank-bm25 BM25Okapi", "bm25s", "careerbot")
+# rank-bm25 walks every passage per query term: ~0.3 s per question at 100k, ~3 s at 1M.
+RANK_BM25_QUERIES = {100_000: 100, 1_000_000: 20}
+CHECKED_QUERIES = 5
+WARM_UP = 3
+TOP_K = 10
 SEED = 20261122
 
 
 def sentence_tokens() -> list[list[str]]:
     """Analyzed tokens of every SciFact sentence (the material passages are built from)."""
     out: list[list[str]] = []
-    for line in (SCIFACT / "corpus.jsonl").read_text().splitlines():
+    lines = (SCIFACT / "corpus.jsonl").read_text().splitlines()
+    for line in progress(lines, len(lines), "analyzing SciFact"):
         doc = json.loads(line)
         for sentence in split_sentences(f"{doc['title']}. {doc['text']}"):
             tokens = tokenize(sentence)
@@ -45,135 +79,226 @@ def sentence_tokens() -> list[list[str]]:
 
 
 def build_corpus(size: int, sentences: list[list[str]]) -> list[list[str]]:
+    """`size` distinct passages of three sentences each, the same for a given size every run."""
     rng = random.Random(SEED + size)
     n = len(sentences)
-    return [
-        sentences[rng.randrange(n)] + sentences[rng.randrange(n)] + sentences[rng.randrange(n)]
-        for _ in range(size)
-    ]
+    seen: set[int] = set()
+    corpus: list[list[str]] = []
+    bar = Bar(size, f"corpus {size:,}")
+    while len(corpus) < size:
+        a, b, c = rng.randrange(n), rng.randrange(n), rng.randrange(n)
+        key = (a * n + b) * n + c
+        if key in seen:
+            continue
+        seen.add(key)
+        corpus.append(sentences[a] + sentences[b] + sentences[c])
+        bar.update(len(corpus))
+    bar.close()
+    return corpus
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def reference_file(size: int) -> Path:
+    return OUT / f"scale-reference-{size}.npy"
 
 
 def measure(engine: str, size: int, n_queries: int) -> dict:
     """Runs in a subprocess: build one engine over `size` passages and time the queries."""
     corpus = build_corpus(size, sentence_tokens())
-    queries = [tokenize(q) for q in list(scifact_queries().values())[:n_queries]]
-    base_rss = peak_rss_mb()
+    questions = [tokenize(q) for q in scifact_test_questions()]
+    warm_up, queries = questions[:WARM_UP], questions[:n_queries]
+    gc.collect()
+    before, _ = memory_mb()
+    reset_peak_memory()
     started = time.perf_counter()
-    if engine == "careerbot":
-        from retrieval.index import BM25Index
-
-        index = BM25Index.build(corpus)
-        search = lambda q: index.top(q, 10)  # noqa: E731
-    elif engine == "rank-bm25":
-        import rank_bm25
-
-        model = rank_bm25.BM25Plus(corpus, k1=1.2, b=0.75, delta=1.0)
-        search = lambda q: np.argpartition(-model.get_scores(q), 10)[:10]  # noqa: E731
-    else:
-        import bm25s
-
-        model = bm25s.BM25(k1=1.2, b=0.75)
-        vocab: dict[str, int] = {}
-        ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
-        model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
-
-        def search(q: list[str]) -> object:
-            known = [vocab[t] for t in q if t in vocab] or [0]
-            return model.retrieve([known], k=10, show_progress=False, n_threads=1)
-
+    search, scores = _build(engine, corpus)
     build = time.perf_counter() - started
+    _, build_peak = memory_mb()
     del corpus
+    for query in warm_up:
+        search(query)
     latencies = []
-    for query in progress(queries, len(queries), f"{engine} {size:,}"):
+    for query in progress(queries, len(queries), f"{engine} {size:,} queries"):
         t0 = time.perf_counter()
         search(query)
         latencies.append((time.perf_counter() - t0) * 1000)
+    _, peak = memory_mb()
+    checked = questions[:CHECKED_QUERIES]
+    difference = float("nan")
+    if engine == "rank-bm25 BM25Plus":
+        OUT.mkdir(parents=True, exist_ok=True)
+        np.save(reference_file(size), np.stack([scores(q) for q in checked]))
+    elif scores is not None and reference_file(size).exists():
+        reference = np.load(reference_file(size), allow_pickle=False)
+        difference = max(
+            float(np.abs(scores(q) - ref).max()) for q, ref in zip(checked, reference, strict=True)
+        )
     return {
         "engine": engine,
         "size": size,
         "build_s": build,
         "p50_ms": percentile(latencies, 0.5),
         "p99_ms": percentile(latencies, 0.99),
-        "peak_mb": peak_rss_mb(),
-        "index_mb": peak_rss_mb() - base_rss,
+        "build_mb": build_peak - before,
+        "peak_mb": peak,
         "queries": len(latencies),
+        "max_abs_diff": difference,
     }
 
 
+Search = Callable[[list[str]], object]
+Scores = Callable[[list[str]], np.ndarray] | None
+
+
+def _build(engine: str, corpus: list[list[str]]) -> tuple[Search, Scores]:
+    """(top-10 search, full score vector or None) of one engine over the corpus."""
+    label = f"{engine} {len(corpus):,} build"
+    if engine == "careerbot":
+        from retrieval.index import BM25Index
+
+        bar = Bar(len(corpus), label)
+        index = BM25Index.build(corpus, progress=bar.update)
+        bar.close()
+        return (lambda q: index.top(q, TOP_K)), index.scores
+    if engine.startswith("rank-bm25"):
+        import rank_bm25
+
+        tokens = progress(corpus, len(corpus), label)
+        if engine.endswith("BM25Okapi"):
+            model = rank_bm25.BM25Okapi(tokens, k1=1.2, b=0.75)
+        else:
+            model = rank_bm25.BM25Plus(tokens, k1=1.2, b=0.75, delta=1.0)
+
+        def top(q: list[str]) -> object:
+            scores = model.get_scores(q)
+            best = np.argpartition(-scores, TOP_K)[:TOP_K]
+            return best[np.argsort(-scores[best])]
+
+        # Only BM25Plus has careerbot's formula; Okapi's scores are not compared.
+        return top, (None if engine.endswith("BM25Okapi") else model.get_scores)
+    import bm25s
+
+    model = bm25s.BM25(method="bm25+", k1=1.2, b=0.75, delta=1.0)
+    vocab: dict[str, int] = {}
+    ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
+    model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=interactive())
+    del ids
+
+    def known(q: list[str]) -> list[int]:
+        return [vocab[t] for t in q if t in vocab]
+
+    def top(q: list[str]) -> object:
+        return model.retrieve([known(q) or [0]], k=TOP_K, show_progress=False, n_threads=1)
+
+    return top, lambda q: model.get_scores(known(q)) if known(q) else np.zeros(model.scores["num_docs"])
+
+
+def queries_for(engine: str, size: int, n_queries: int) -> int:
+    if engine.startswith("rank-bm25"):
+        return min(n_queries, RANK_BM25_QUERIES.get(size, n_queries))
+    return n_queries
+
+
 def run(sizes: list[int], n_queries: int) -> tuple[str, list[dict]]:
+    """Measure every engine at every size (a subprocess each); (Markdown table, raw results)."""
     results: list[dict] = []
     for size in sizes:
-        for engine in ("careerbot", "rank-bm25", "bm25s"):
-            if engine == "rank-bm25" and size > RANK_BM25_MAX:
-                results.append(
-                    {"engine": engine, "size": size, "skipped": f"skipped above {RANK_BM25_MAX:,}"}
-                )
-                continue
-            queries = n_queries if engine != "rank-bm25" or size < 100_000 else min(n_queries, 50)
+        for engine in RUN_ORDER:
+            queries = queries_for(engine, size, n_queries)
             proc = subprocess.run(
                 [sys.executable, "-m", "bench.scale", "--one", engine, str(size), str(queries)],
-                capture_output=True,
+                stdout=subprocess.PIPE,
                 text=True,
                 check=False,
             )
             if proc.returncode != 0:
-                results.append(
-                    {"engine": engine, "size": size, "skipped": f"failed: {proc.stderr.strip()[-200:]}"}
-                )
+                results.append({"engine": engine, "size": size, "failed": f"exit {proc.returncode}"})
                 continue
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-            sys.stderr.write(proc.stderr)
+        reference_file(size).unlink(missing_ok=True)
+    results.sort(key=lambda r: (r["size"], ENGINES.index(r["engine"])))
     rows = []
     for r in results:
-        if "skipped" in r:
-            rows.append((f"{r['size']:,}", r["engine"], "", "", "", "", r["skipped"]))
-        else:
-            rows.append(
-                (
-                    f"{r['size']:,}",
-                    r["engine"],
-                    r["p50_ms"],
-                    r["p99_ms"],
-                    r["build_s"],
-                    r["peak_mb"],
-                    f"{r['queries']} queries",
-                )
+        if "failed" in r:
+            rows.append((r["size"], r["engine"], *[float("nan")] * 5, "", f"failed ({r['failed']})"))
+            continue
+        note = f"{r['queries']} queries"
+        if r["queries"] < n_queries:
+            note = f"{r['queries']} of {n_queries} queries (sample)"
+        diff = r["max_abs_diff"]
+        rows.append(
+            (
+                r["size"],
+                r["engine"],
+                r["p50_ms"],
+                r["p99_ms"],
+                r["build_s"],
+                r["build_mb"],
+                r["peak_mb"],
+                "reference"
+                if r["engine"] == "rank-bm25 BM25Plus"
+                else ("" if diff != diff else f"{diff:.1e}"),
+                note,
             )
-    return table(["passages", "engine", "p50 ms", "p99 ms", "build s", "peak MB", "note"], rows), results
+        )
+    headers = [
+        "passages",
+        "engine",
+        "p50 ms",
+        "p99 ms",
+        "build s",
+        "build +MB",
+        "peak MB",
+        "max score diff",
+        "note",
+    ]
+    return table(headers, rows), results
 
 
 def chart(results: list[dict], path: Path) -> None:
-    """Latency against corpus size, log-log, one line per engine."""
+    """p50 latency against corpus size, log-log, one line per engine (p50..p99 shaded)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
-    for engine in ("careerbot", "rank-bm25", "bm25s"):
-        points = [(r["size"], r["p50_ms"]) for r in results if r["engine"] == engine and "p50_ms" in r]
-        if points:
-            ax.plot(*zip(*points, strict=True), marker="o", label=engine)
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for engine, style in zip(ENGINES, ("o-", "s--", "^:", "d-"), strict=True):
+        points = sorted(
+            (r["size"], r["p50_ms"], r["p99_ms"]) for r in results if r["engine"] == engine and "p50_ms" in r
+        )
+        if not points:
+            continue
+        sizes, p50, p99 = zip(*points, strict=True)
+        (line,) = ax.plot(sizes, p50, style, label=engine, linewidth=1.6)
+        ax.fill_between(sizes, p50, p99, color=line.get_color(), alpha=0.12)
+    ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.annotate(
+        "target p50 1 ms at 100k",
+        (1_000, 1.0),
+        textcoords="offset points",
+        xytext=(2, 3),
+        fontsize=8,
+        color="grey",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("passages")
-    ax.set_ylabel("p50 latency per question (ms)")
-    ax.set_title("Query latency vs corpus size (2 cores)")
+    ax.set_ylabel("latency per question, ms (line p50, band to p99)")
+    ax.set_title("BM25 top-10 latency vs corpus size (SciFact queries, 2 cores)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
+    plt.close(fig)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES))
-    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--queries", type=int, default=300, help="SciFact test queries per engine (max 300)")
     parser.add_argument("--chart", type=Path, help="write the latency chart (PNG) here")
     parser.add_argument("--one", nargs=3, metavar=("ENGINE", "SIZE", "QUERIES"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -1,8 +1,18 @@
-"""Start-up: from process start to a ready engine, building from the corpus vs loading a saved index.
+"""Start-up and the whole answer path: building vs loading a saved index, and Engine.ask latency.
 
-For the bundled corpus and for a generated 100k-passage corpus (SciFact sentences, three
-per document, one passage each): `careerbot index build` once, then fresh processes that
-load settings, get the engine (CAREERBOT_INDEX set or not) and answer one question.
+For the bundled corpus and for a generated corpus of 100k one-passage documents
+(SciFact sentences, three per document, seeded):
+
+- index build: `careerbot index build --out FILE` from raw text (load, split, dedupe,
+  analyze, index, save), wall time of the process;
+- start, building / start, loading: a fresh process that loads settings, gets the engine
+  (CAREERBOT_INDEX unset / set) and answers one question; best of 3 (1 when building
+  a large corpus);
+- web ready: the Procfile's web command (gunicorn, 2 workers) with the saved index, from
+  process start until GET /healthz answers 200 (a local mock Slack Web API answers auth.test);
+- ask p50/p99: Engine.ask (clean, synonyms, search, gate, diversity) in-process on the
+  loaded index; SciFact's 300 test queries for the generated corpus, the dev questions
+  (in-corpus and off-topic) for the bundled corpus.
 
     python -m bench.startup [--passages 100000]
 """
@@ -15,10 +25,23 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
-from bench.common import OUT, ROOT, SCIFACT, table
+from bench.common import (
+    OUT,
+    ROOT,
+    SCIFACT,
+    SHARED,
+    Bar,
+    free_port,
+    percentile,
+    procfile_command,
+    scifact_test_questions,
+    table,
+)
 from retrieval.passages import split_sentences
 
 READY = (
@@ -27,8 +50,8 @@ READY = (
 )
 
 
-def generated_corpus(passages: int, path: Path) -> Path:
-    """A JSONL corpus of `passages` short documents (each one passage), deterministic."""
+def generated_corpus(documents: int, path: Path) -> Path:
+    """A JSONL corpus of `documents` short documents (three SciFact sentences each), deterministic."""
     if path.exists():
         return path
     sentences = [
@@ -39,10 +62,15 @@ def generated_corpus(passages: int, path: Path) -> Path:
     ]
     rng = random.Random(7)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as out:
-        for n in range(passages):
+    tmp = path.with_name(path.name + ".tmp")
+    bar = Bar(documents, f"corpus {documents:,}")
+    with tmp.open("w") as out:
+        for n in range(documents):
             text = " ".join(rng.choice(sentences) for _ in range(3))
             out.write(json.dumps({"id": f"g{n}", "title": f"Generated {n}", "text": text}) + "\n")
+            bar.update(n + 1)
+    bar.close()
+    tmp.replace(path)
     return path
 
 
@@ -56,14 +84,79 @@ def timed(cmd: list[str], env: dict[str, str], repeat: int = 3) -> float:
     return best
 
 
+def web_ready(env: dict[str, str], repeat: int = 3) -> float | str:
+    """Best time from starting the Procfile's web command until /healthz answers 200
+    (or why it never did)."""
+    from tests.slack.mock_slack import MockSlack  # the test suite's mock Web API, for auth.test
+
+    best = float("inf")
+    for _ in range(repeat):
+        with MockSlack() as slack, tempfile.TemporaryDirectory() as tmp:
+            port = free_port()
+            web_env = {
+                **{k: v for k, v in env.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))},
+                "PORT": str(port),
+                "WEB_CONCURRENCY": "2",
+                "SLACK_BOT_TOKEN": "xoxb-startup",
+                "SLACK_SIGNING_SECRET": "startup-secret",
+                "SLACK_API_URL": slack.api_url,
+                "CAREERBOT_DB": str(Path(tmp) / "startup.db"),
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            }
+            started = time.perf_counter()
+            web = subprocess.Popen(
+                procfile_command("web"),
+                cwd=tmp,
+                env=web_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                while time.perf_counter() - started < 60:
+                    if web.poll() is not None:
+                        return f"failed: exited with {web.returncode}"
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+                            if resp.status == 200:
+                                break
+                    except OSError:
+                        time.sleep(0.01)
+                else:
+                    return "failed: not ready in 60 s"
+                best = min(best, time.perf_counter() - started)
+            finally:
+                web.terminate()
+                web.wait(timeout=30)
+    return best
+
+
+def ask_latency(index: Path, corpus: Path, questions: list[str]) -> tuple[float, float, int]:
+    """(p50 ms, p99 ms, passages) of Engine.ask on the saved index, after 3 warm-up questions."""
+    from retrieval import Engine
+
+    engine = Engine.load(index, corpus)
+    for question in questions[:3]:
+        engine.ask(question)
+    latencies = []
+    for question in questions:
+        started = time.perf_counter()
+        engine.ask(question)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return percentile(latencies, 0.5), percentile(latencies, 0.99), len(engine.passages)
+
+
+def dev_questions() -> list[str]:
+    data = json.loads((SHARED / "eval" / "dev_questions.json").read_text())
+    return [q["q"] for q in data["questions"] + data["off_topic"]]
+
+
 def run(passages: int) -> str:
     rows = []
-    corpora = [("bundled corpus", ROOT / "corpus")]
+    corpora = [("bundled corpus", ROOT / "corpus", dev_questions())]
     if passages:
-        corpora.append(
-            (f"generated {passages:,} passages", generated_corpus(passages, OUT / f"corpus{passages}.jsonl"))
-        )
-    for label, corpus in corpora:
+        path = generated_corpus(passages, OUT / f"corpus{passages}.jsonl")
+        corpora.append((f"generated ({passages:,} documents)", path, scifact_test_questions()))
+    for label, corpus, questions in corpora:
         index = OUT / f"{corpus.stem}.index.npz"
         env = {**os.environ, "CAREERBOT_CORPUS": str(corpus)}
         env.pop("CAREERBOT_INDEX", None)
@@ -76,27 +169,48 @@ def run(passages: int) -> str:
             cwd=ROOT,
         )
         build = time.perf_counter() - started
-        cold = timed(
-            [sys.executable, "-c", READY], env, repeat=1 if passages and corpus.suffix == ".jsonl" else 3
-        )
-        loaded = timed([sys.executable, "-c", READY], {**env, "CAREERBOT_INDEX": str(index)})
+        large = corpus.suffix == ".jsonl"
+        cold = timed([sys.executable, "-c", READY], env, repeat=1 if large else 3)
+        loaded_env = {**env, "CAREERBOT_INDEX": str(index)}
+        loaded = timed([sys.executable, "-c", READY], loaded_env)
+        web = web_ready(loaded_env)
         baseline = timed([sys.executable, "-c", "import bot.runtime"], env)
-        rows.append((label, build, cold, loaded, baseline, f"{index.stat().st_size / 1e6:.1f} MB"))
-    return table(
-        [
-            "corpus",
-            "index build s",
-            "start, building s",
-            "start, loading saved index s",
-            "imports alone s",
-            "index file",
-        ],
-        rows,
-    )
+        p50, p99, n_passages = ask_latency(index, corpus, questions)
+        rows.append(
+            (
+                label,
+                n_passages,
+                build,
+                cold,
+                loaded,
+                web,
+                baseline,
+                f"{index.stat().st_size / 1e6:.1f} MB",
+                p50,
+                p99,
+                f"{len(questions)} questions",
+            )
+        )
+    headers = [
+        "corpus",
+        "passages",
+        "index build s",
+        "start, building s",
+        "start, loading index s",
+        "web ready s",
+        "imports alone s",
+        "index file",
+        "ask p50 ms",
+        "ask p99 ms",
+        "ask workload",
+    ]
+    return table(headers, rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--passages", type=int, default=100_000, help="size of the generated corpus (0: skip)"
     )

@@ -4,8 +4,8 @@ Why both: a passage is a few sentences, so it often misses words its neighbours 
 the same subject; the document's score says whether the whole article is about the
 question. Adding the two (equal weight, the plain sum; Callan 1994 combines passage and
 document evidence the same way) ranks a passage high when it matches and its article does
-too. On BEIR SciFact this lifts nDCG@10 from 0.658 (passages alone) to 0.692 (see
-bench/scifact.py). Both parts are rank-bm25 BM25Plus scores (see retrieval.index).
+too. On BEIR SciFact this lifts nDCG@10 from 0.660 (passages alone) to 0.691 (whole
+documents with the same analyzer: 0.682; see bench/scifact.py). Both parts are rank-bm25 BM25Plus scores (see retrieval.index).
 
 Synonyms: a concept with equivalent phrasings ("MLE" / "machine learning engineer")
 scores as its best phrasing in each passage (a dis-max, as Lucene's synonym handling
