@@ -1,4 +1,4 @@
-"""Shared fixtures: a real PostgreSQL server for the whole session (started here, not by hand)."""
+"""Shared fixtures: a real PostgreSQL server for the whole session, started here (tests/pg.py)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,21 @@ import pytest
 
 from tests.pg import Cluster, PostgresUnavailable, create_database, start_cluster
 
-_counter = itertools.count()
+_databases = itertools.count()
 
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Cluster]:
+    """One throwaway server per test session; fails (never skips) when PostgreSQL can't start."""
     try:
         cluster = start_cluster()
     except PostgresUnavailable as exc:
-        pytest.fail(f"PostgreSQL could not start: {exc}")
+        pytest.fail(f"PostgreSQL could not start: {exc}", pytrace=False)
     yield cluster
     cluster.stop()
 
 
 @pytest.fixture
 def postgres_url(postgres_cluster: Cluster) -> str:
-    """A URL of an empty database of its own for one test."""
-    return create_database(postgres_cluster, f"t{next(_counter)}")
+    """postgresql://postgres@/tN?host=/tmp/...: an empty database of its own for one test."""
+    return create_database(postgres_cluster, f"t{next(_databases)}")

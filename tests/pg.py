@@ -1,29 +1,37 @@
-"""A throwaway PostgreSQL cluster for the tests: initdb + pg_ctl on a Unix socket.
+"""A throwaway PostgreSQL cluster for the tests: initdb + pg_ctl on a Unix socket, nothing on TCP.
 
-initdb refuses to run as root, so as root the cluster belongs to the `postgres` system
-user (Debian's postgresql package creates it; .ci/ensure-postgres installs the package)
-and the commands run through runuser. Nothing listens on TCP. If the server cannot start,
-the tests that need it fail: CI must never skip PostgreSQL silently.
+initdb refuses to run as root, so as root the cluster belongs to the `postgres` system user
+(Debian's postgresql package creates it; .ci/ensure-postgres installs the package; we create
+the user if it is missing) and the server commands run through runuser. The cluster lives in
+a private /tmp directory (mode 0700, owned by whoever runs the server; root connects through
+the socket anyway). fsync is off: the data is thrown away. If the server cannot start, the
+caller must fail, never skip: CI has to notice a missing PostgreSQL.
 """
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
 class PostgresUnavailable(RuntimeError):
-    pass
+    """PostgreSQL could not be found or started; the message says why."""
 
 
 def _bin(name: str) -> str:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    """The newest installed server binary `name` (Debian keeps them out of PATH)."""
+    found = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0,
+        reverse=True,
+    )
     if found:
         return found[0]
     path = shutil.which(name)
@@ -32,53 +40,88 @@ def _bin(name: str) -> str:
     raise PostgresUnavailable(f"{name} not found: install PostgreSQL (bash .ci/ensure-postgres)")
 
 
+def _postgres_user() -> pwd.struct_passwd:
+    """The `postgres` system user, created when missing (we are root here)."""
+    try:
+        return pwd.getpwnam("postgres")
+    except KeyError:
+        pass
+    result = subprocess.run(
+        ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    try:
+        return pwd.getpwnam("postgres")
+    except KeyError:
+        raise PostgresUnavailable(
+            f"running as root, no 'postgres' user to own the cluster, and useradd failed: {result.stderr.strip()}"
+        ) from None
+
+
 @dataclass
 class Cluster:
+    """A running server; `url` connects to its `postgres` database as the `postgres` superuser."""
+
     root: Path
     url: str
-    _as_user: list[str]
+    as_user: list[str] = field(default_factory=list)
+    stopped: bool = False
 
     def stop(self) -> None:
+        """Stop the server (immediately: nothing here is worth keeping) and delete its files."""
+        if self.stopped:
+            return
+        self.stopped = True
         subprocess.run(
-            [*self._as_user, _bin("pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"],
+            [*self.as_user, _bin("pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"],
             capture_output=True,
             timeout=60,
         )
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def database_url(self, name: str) -> str:
+        return f"postgresql://postgres@/{name}?host={self.root}"
+
 
 def start_cluster() -> Cluster:
-    root = Path(tempfile.mkdtemp(prefix="careerbot-pg-"))
+    """initdb + start a server listening only on a socket in a fresh private directory."""
+    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
+    root = Path(tempfile.mkdtemp(prefix="careerbot-pg-"))  # mode 0700
     as_user: list[str] = []
     if os.geteuid() == 0:
-        try:
-            owner = pwd.getpwnam("postgres")
-        except KeyError:
-            raise PostgresUnavailable(
-                "running as root and there is no 'postgres' user to own the cluster"
-            ) from None
+        owner = _postgres_user()
         os.chown(root, owner.pw_uid, owner.pw_gid)
-        os.chmod(root, 0o755)  # the socket must be reachable by the test process
         as_user = ["runuser", "-u", "postgres", "--"]
+    cluster = Cluster(root, f"postgresql://postgres@/postgres?host={root}", as_user)
+
+    def run(*cmd: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=120, cwd=root)
+
     data = root / "data"
-    run = lambda *cmd: subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=120)  # noqa: E731
-    result = run(_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+    result = run(initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
     if result.returncode != 0:
-        raise PostgresUnavailable(f"initdb failed: {result.stderr.strip()[-500:]}")
-    options = f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    result = run(
-        _bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "-t", "60", "start"
+        shutil.rmtree(root, ignore_errors=True)
+        raise PostgresUnavailable(f"initdb failed: {(result.stderr or result.stdout).strip()[-500:]}")
+    options = (
+        f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
+        " -c full_page_writes=off -c max_connections=200"
     )
+    result = run(pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "-t", "60", "start")
     if result.returncode != 0:
-        log = (root / "log").read_text() if (root / "log").exists() else ""
+        log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
+        cluster.stop()
         raise PostgresUnavailable(f"pg_ctl start failed: {result.stderr.strip()[-300:]} {log[-500:]}")
-    return Cluster(root, f"postgresql://postgres@/postgres?host={root}", as_user)
+    # If the test run is interrupted before the fixture's teardown, still stop the server.
+    atexit.register(cluster.stop)
+    return cluster
 
 
 def create_database(cluster: Cluster, name: str) -> str:
-    """A fresh database in the cluster; returns its URL."""
+    """A fresh, empty database in the cluster; returns its URL."""
     import psycopg
 
     with psycopg.connect(cluster.url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql://postgres@/{name}?host={cluster.root}"
+    return cluster.database_url(name)

@@ -1,0 +1,162 @@
+"""Faults: a bad DATABASE_URL or CAREERBOT_DB, a read-only or full database, dropped connections.
+
+Each gives one clear StoreError line (the callers log it and tell the person), and the store
+keeps working for whatever still can work.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from bot.settings import Settings
+from bot.store import StoreError, open_store
+from bot.store.postgres import PostgresStore, redact
+from bot.store.sqlite import SQLiteStore
+from tests.pg import Cluster
+from tests.store import workers
+from tests.store.workers import run_in_processes, vote
+
+
+def closed_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("postgresql://careerbot:s3cret-pw@/careerbot?host={empty_dir}", "is unreachable"),
+        ("postgresql://careerbot:s3cret-pw@127.0.0.1:{port}/careerbot", "is unreachable"),
+        ("postgresql://careerbot:s3cret-pw@/careerbot?no_such_option=1", "is malformed"),
+        ("postgresql://careerbot:s3cret@pw@127.0.0.1/careerbot", "is malformed"),
+        ("postgresql://careerbot@/careerbot?host=/nonexistent&password=s3cret-pw", "is unreachable"),
+    ],
+)
+def test_bad_database_url_is_one_line_naming_it_without_the_password(
+    url: str, kind: str, tmp_path: Path
+) -> None:
+    url = url.format(empty_dir=tmp_path, port=closed_tcp_port())
+    with pytest.raises(StoreError) as info:
+        open_store(Settings(_env_file=None, database_url=url))
+    message = str(info.value)
+    assert message.startswith("DATABASE_URL ") and kind in message
+    assert "\n" not in message
+    assert "s3cret" not in message and "***" in message
+
+
+def test_redact_hides_passwords_in_every_form() -> None:
+    assert redact("postgresql://u:pa:ss@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert (
+        redact("postgres://u@h/db?sslmode=require&password=x y")
+        == "postgres://u@h/db?sslmode=require&password=*** y"
+    )
+    assert redact("postgresql://h/db") == "postgresql://h/db"
+
+
+def test_unusable_careerbot_db_is_one_line_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"CAREERBOT_DB") as info:
+        open_store(Settings(_env_file=None, careerbot_db=tmp_path / "no" / "such" / "dir" / "careerbot.db"))
+    assert "\n" not in str(info.value)
+
+
+@pytest.fixture
+def world_readable_dir() -> Iterator[Path]:
+    """A directory outside root's private pytest tree, writable by `nobody` (for the -wal and -shm files)."""
+    path = Path(tempfile.mkdtemp(prefix="careerbot-ro-"))
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    yield path
+    for child in path.iterdir():
+        child.unlink()
+    path.rmdir()
+
+
+def test_read_only_sqlite_file_refuses_writes_and_keeps_reading(world_readable_dir: Path) -> None:
+    path = world_readable_dir / "careerbot.db"
+    writable = SQLiteStore(path)
+    writable.record_vote(vote("U1"))
+    writable.close()
+    path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # 0444
+    # Root may write any file: the probe drops to `nobody` first, in its own process.
+    uid = pwd.getpwnam("nobody").pw_uid if os.geteuid() == 0 else None
+    [report] = run_in_processes(workers.probe_read_only, [(str(path), uid)])
+    assert report["up_before"] == 1 and report["up_after"] == 1 and report["vote_u1"]
+    assert len(report["errors"]) == 4
+    for error in report["errors"]:
+        assert error is not None and "\n" not in error
+        assert error.startswith(f"SQLite database {path} (CAREERBOT_DB): ") and "readonly" in error
+
+
+def test_full_sqlite_database_refuses_writes_then_recovers(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "careerbot.db")
+    store.record_vote(vote("U0"))
+    conn = store._connection()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full: not one page more
+    written, error = 0, None
+    for n in range(1, 200):
+        try:
+            store.record_vote(vote(f"U{n}", question=f"{n} " + "long question " * 100))
+            written += 1
+        except StoreError as exc:
+            error = str(exc)
+            break
+    assert error is not None and "full" in error and "\n" not in error
+    assert store.feedback_totals().up == 1 + written  # what was written before is intact and readable
+    with pytest.raises(StoreError, match="full"):  # and again: the store is not stuck mid-transaction
+        store.record_vote(vote("UAGAIN", question="another long question " * 100))
+    conn.execute(f"PRAGMA max_page_count = {pages * 100}")  # space freed
+    store.record_vote(vote("UAFTER"))
+    assert store.feedback_totals().up == 2 + written
+
+
+def _admin(cluster: Cluster) -> psycopg.Connection:
+    return psycopg.connect(cluster.url, autocommit=True)
+
+
+def test_read_only_postgres_database_refuses_writes_and_keeps_reading(
+    postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    writable = PostgresStore(postgres_url)
+    writable.record_vote(vote("U1"))
+    writable.close()
+    dbname = postgres_url.split("/")[3].split("?")[0]
+    with _admin(postgres_cluster) as admin:
+        admin.execute(f'ALTER DATABASE "{dbname}" SET default_transaction_read_only = on')
+    store = PostgresStore(postgres_url)  # a current schema needs no write to open
+    for _ in range(15):  # more failures than the pool has connections: none is lost
+        with pytest.raises(StoreError, match="read-only transaction") as info:
+            store.record_vote(vote("U2"))
+        assert str(info.value).startswith("PostgreSQL (DATABASE_URL): ") and "\n" not in str(info.value)
+    with pytest.raises(StoreError):
+        store.claim_event("k")
+    assert store.feedback_totals().up == 1
+    store.close()
+
+
+def test_postgres_connections_dropped_by_the_server_are_replaced(
+    postgres_url: str, postgres_cluster: Cluster
+) -> None:
+    store = PostgresStore(postgres_url)
+    store.record_vote(vote("U1"))
+    with _admin(postgres_cluster) as admin:  # a failover or restart ends every session
+        killed = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (postgres_url.split("/")[3].split("?")[0],),
+        ).fetchone()[0]
+    assert killed >= 1
+    store.record_vote(vote("U2"))  # no error: the pool noticed and reconnected
+    assert store.feedback_totals().up == 2
+    store.close()

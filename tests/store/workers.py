@@ -1,0 +1,161 @@
+"""Code the store tests run in other processes: small, importable and picklable.
+
+Imports only the store, so a forkserver that preloads this module starts workers in
+milliseconds. Each worker reports ("ok", value) or ("error", message) on a queue, so a
+failure in a child shows up in the test with its message.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.store import Store, StoreError, VoteRecord
+from bot.store.postgres import PostgresStore
+from bot.store.sqlite import SQLiteStore
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def open_url(url: str) -> Store:
+    """A store on an SQLite path or a postgresql:// URL."""
+    return PostgresStore(url) if url.startswith("postgresql://") else SQLiteStore(url)
+
+
+def vote(user: str, kind: str = "up", key: str = "C1:1.0", question: str = "What is MLOps?") -> VoteRecord:
+    return VoteRecord(
+        platform="slack",
+        answer_key=key,
+        user=user,
+        vote=kind,  # type: ignore[arg-type]
+        question=question,
+        passage_ids=("doc#1", "doc#2"),
+        scores=(3.5, 1.25),
+        channel="C1",
+    )
+
+
+# -- workers: each gets (url, barrier, *args) and returns a value for the test --------------------
+
+
+def vote_for_people(url: str, barrier: Any, worker: int, people: int) -> int:
+    """`people` distinct people vote on the same answer, half 👍 and half 👎."""
+    store = open_url(url)
+    barrier.wait()
+    for n in range(people):
+        store.record_vote(vote(f"U{worker}-{n}", "up" if n % 2 else "down"))
+    store.close()
+    return people
+
+
+def flip_vote(url: str, barrier: Any, worker: int, workers: int, flips: int) -> list[tuple[int, str]]:
+    """One person clicks 👍/👎 many times; returns the (click time index, vote) of each click.
+
+    Click times are unique across workers, and each worker sends its clicks in a random
+    order, so commit order and click order disagree: only the latest click may survive.
+    """
+    rng = random.Random(worker)
+    clicks = [(n * workers + worker, rng.choice(["up", "down"])) for n in range(flips)]
+    rng.shuffle(clicks)
+    store = open_url(url)
+    barrier.wait()
+    for index, kind in clicks:
+        store.record_vote(vote("UFLIP", kind), now=NOW + timedelta(milliseconds=index))
+    store.close()
+    return clicks
+
+
+def claim_once(url: str, barrier: Any, kind: str, key: str) -> bool:
+    store = open_url(url)
+    barrier.wait()
+    won = store.claim_event(key) if kind == "event" else store.claim_welcome("slack", key)
+    store.close()
+    return won
+
+
+def open_and_vote(url: str, barrier: Any, worker: int) -> bool:
+    """Start-up race: open (and so migrate) a fresh database at the same moment as the others."""
+    barrier.wait()
+    store = open_url(url)
+    store.record_vote(vote(f"UNEW{worker}"))
+    store.close()
+    return True
+
+
+def use_inherited_store(store: Store, barrier: Any, worker: int) -> bool:
+    """A forked child (a gunicorn worker) uses the store object it inherited from its parent."""
+    barrier.wait()
+    store.record_vote(vote(f"UFORK{worker}"))
+    return store.claim_event(f"fork-{worker}")
+
+
+# -- running them ---------------------------------------------------------------------------------
+
+
+def _report(fn: Callable[..., Any], args: tuple, barrier: Any, results: Any, slot: int) -> None:
+    try:
+        results.put((slot, "ok", fn(args[0], barrier, *args[1:])))
+    except BaseException as exc:  # reported to the test, which fails with the message
+        results.put((slot, "error", f"{type(exc).__name__}: {exc}"))
+
+
+def run_in_processes(
+    fn: Callable[..., Any], args: list[tuple], start_method: str = "forkserver", timeout: float = 60
+) -> list[Any]:
+    """Run fn(args[i][0], barrier, *args[i][1:]) in len(args) processes released together.
+
+    Returns each process's result in order; raises AssertionError naming every failure.
+    """
+    ctx = multiprocessing.get_context(start_method)
+    barrier, results = ctx.Barrier(len(args), timeout=timeout), ctx.Queue()
+    procs = [
+        ctx.Process(target=_report, args=(fn, a, barrier, results, i), daemon=True)
+        for i, a in enumerate(args)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        reports = [results.get(timeout=timeout) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+    errors = [message for _, status, message in reports if status == "error"]
+    assert not errors, f"{len(errors)} worker(s) failed: {errors[:3]}"
+    return [value for _, _, value in sorted(reports, key=lambda r: r[0])]
+
+
+def preload_forkserver() -> None:
+    """Workers fork from a server that has already imported the store (fast start)."""
+    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__])
+
+
+def probe_read_only(path: str, barrier: Any, uid: int | None) -> dict[str, Any]:
+    """Open a read-only SQLite file (as `uid`, when root must drop its privileges to be refused
+    a write) and report what reads and writes do."""
+    if uid is not None:
+        os.setgid(uid)
+        os.setuid(uid)
+    barrier.wait()
+    store = SQLiteStore(path)
+    report: dict[str, Any] = {"up_before": store.feedback_totals().up, "errors": []}
+    for attempt in (
+        lambda: store.record_vote(vote("UNEW")),
+        lambda: store.claim_event("ro-event"),
+        lambda: store.log_unanswered("slack", "anything?"),
+        lambda: store.record_vote(vote("UNEW2")),
+    ):
+        try:
+            attempt()
+            report["errors"].append(None)
+        except StoreError as exc:
+            report["errors"].append(str(exc))
+    report["up_after"] = store.feedback_totals().up
+    report["vote_u1"] = store.get_vote("slack", "C1:1.0", "U1") is not None
+    store.close()
+    return report
