@@ -1,7 +1,8 @@
 """Shared state: event claims, votes, welcomes, unanswered questions.
 
 open_store(settings) gives SQLite (CAREERBOT_DB) by default, PostgreSQL when
-DATABASE_URL is set. Both honour the Store protocol in bot.store.base.
+DATABASE_URL is set. Both honour the Store protocol in bot.store.base, and every
+failure is a StoreError whose message is one line naming the setting (never a password).
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def open_store(settings: Settings) -> Store:
             return PostgresStore(settings.database_url)
         except StoreError:
             raise
-        except Exception as exc:  # a malformed URL fails inside psycopg's parser
-            raise StoreError(f"DATABASE_URL {redact(settings.database_url)} is invalid: {exc}") from None
+        except Exception as exc:  # anything psycopg's parser raises that isn't a psycopg.Error
+            raise StoreError(
+                f"DATABASE_URL {redact(settings.database_url)} is invalid: {type(exc).__name__}"
+            ) from None
     from bot.store.sqlite import SQLiteStore
 
     return SQLiteStore(settings.careerbot_db)

@@ -153,3 +153,9 @@ def test_open_store_picks_the_engine(tmp_path: Path, postgres_url: str) -> None:
     assert pg_store.claim_event("k") is True
     assert not (tmp_path / "b.db").exists()
     pg_store.close()
+    # Heroku and others hand out postgres:// URLs: the same database.
+    heroku = open_store(
+        Settings(_env_file=None, database_url=postgres_url.replace("postgresql://", "postgres://"))
+    )
+    assert heroku.claim_event("k") is False
+    heroku.close()
