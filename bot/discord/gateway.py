@@ -3,6 +3,9 @@
 HTTP interactions cannot see @mentions, DMs or joins; this worker does. Discord delivers
 the content of mentions and DMs without the privileged Message Content intent, so only
 the members intent is optional (for welcomes, DISCORD_MEMBERS_INTENT).
+
+The handlers are plain async functions over discord.py objects, so tests drive them with
+Message and Member objects built from recorded payloads.
 """
 
 from __future__ import annotations
@@ -13,22 +16,32 @@ import re
 import discord
 
 from bot.discord import render
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store import Store, StoreError
 from retrieval import Engine, QuestionError
 
 logger = logging.getLogger(__name__)
 
-_MENTION = re.compile(r"<@!?\d+>")
+ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 WELCOME = (
     "Welcome! I'm careerbot. I answer questions about machine learning engineers and software engineers "
     "by quoting a few good articles, with their sources. Mention me with a question, send me a DM, or use "
     "`/career` and `/mle-vs-swe`."
 )
+HELP = (
+    "Ask me a question about machine learning engineers and software engineers, "
+    "e.g. mention me with one of these:"
+)
+
+
+def _examples(engine: Engine) -> str:
+    return "".join(f"\n• {render.defuse(q)}" for q in engine.example_questions())
 
 
 def reply_payload(engine: Engine, store: Store, question: str) -> dict:
-    """The message for a mention or DM: the answer, public in its channel, no pings."""
+    """The message for a mention or DM: the answer, public in its channel, no pings, no buttons."""
+    if not question.strip():
+        return render.notice(HELP + _examples(engine), ephemeral=False)
     try:
         answer = engine.ask(question)
     except QuestionError as exc:
@@ -38,9 +51,17 @@ def reply_payload(engine: Engine, store: Store, question: str) -> dict:
             store.log_unanswered("discord", answer.question)
         except StoreError:
             logger.warning("could not log an unanswered question", exc_info=True)
-    message = render.answer_message(answer, ephemeral=False, share=False)
-    message.pop("components", None)  # buttons are the interactions endpoint's; replies stay plain
-    return message
+    # Plain replies: the bot's messages keep working when the web process (which receives
+    # button clicks) isn't running; the examples are listed in the text instead.
+    return render.answer_message(
+        answer, examples=engine.example_questions(), ephemeral=False, share=False, buttons=False
+    )
+
+
+def question_from(message: discord.Message, me: discord.abc.User) -> str:
+    """The message text without our own mention (Discord writes it <@id> or <@!id>)."""
+    own = re.compile(rf"<@!?{me.id}>")
+    return " ".join(own.sub(" ", message.content or "").split())
 
 
 def _send_kwargs(payload: dict) -> dict:
@@ -55,19 +76,26 @@ async def handle_message(
     message: discord.Message, me: discord.abc.User, engine: Engine, store: Store
 ) -> bool:
     """Answer a DM or a message that mentions us; True when a reply was sent."""
-    if message.author.bot or message.author.id == me.id:
+    if message.author.bot or message.author.id == me.id or message.webhook_id is not None:
+        return False
+    if message.type not in ANSWERED_TYPES:  # joins, pins, boosts... are not questions
         return False
     is_dm = message.guild is None
     if not is_dm and not any(user.id == me.id for user in message.mentions):
         return False
-    question = " ".join(_MENTION.sub(" ", message.content or "").split())
-    payload = reply_payload(engine, store, question)
+    payload = reply_payload(engine, store, question_from(message, me))
     try:
         await message.reply(mention_author=False, **_send_kwargs(payload))
     except discord.HTTPException as exc:
         logger.error("message %s: reply failed: %s", message.id, exc)
         return False
     return True
+
+
+def welcome_text(engine: Engine) -> str:
+    titles = "".join(f"\n• {render.defuse(d.title)}" for d in engine.documents[:10])
+    text = f"{WELCOME}\n\nI answer from:{titles}\n\nFor example:{_examples(engine)}"
+    return render.truncate(text, render.CONTENT_LIMIT)
 
 
 async def handle_member_join(member: discord.Member, engine: Engine, store: Store) -> bool:
@@ -80,12 +108,8 @@ async def handle_member_join(member: discord.Member, engine: Engine, store: Stor
     except StoreError:
         logger.error("welcome for %s skipped: store unavailable", member.id, exc_info=True)
         return False
-    titles = "\n".join(f"• {render.defuse(d.title)}" for d in engine.documents[:10])
     try:
-        await member.send(
-            content=render.truncate(f"{WELCOME}\n\nI answer from:\n{titles}", render.CONTENT_LIMIT),
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        await member.send(content=welcome_text(engine), allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException as exc:
         logger.error("welcome for %s failed (%s); will try again on their next join", member.id, exc)
         try:
@@ -97,6 +121,8 @@ async def handle_member_join(member: discord.Member, engine: Engine, store: Stor
 
 
 def intents(settings: Settings) -> discord.Intents:
+    """Guild and DM messages (content of mentions and DMs comes without message_content);
+    members only when welcomes are wanted (a privileged intent, enabled in the portal)."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
@@ -105,19 +131,43 @@ def intents(settings: Settings) -> discord.Intents:
     return wanted
 
 
-def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
-    """Connect to the gateway and serve until stopped."""
-    settings.require("discord_bot_token")
-    client = discord.Client(intents=intents(settings))
+def build_client(settings: Settings, engine: Engine, store: Store) -> discord.Client:
+    """A discord.py client with our handlers attached (not yet connected)."""
+    client = discord.Client(intents=intents(settings), allowed_mentions=discord.AllowedMentions.none())
 
     @client.event
     async def on_message(message: discord.Message) -> None:
         if client.user is not None:
             await handle_message(message, client.user, engine, store)
 
-    @client.event
-    async def on_member_join(member: discord.Member) -> None:
-        await handle_member_join(member, engine, store)
+    if settings.discord_members_intent:
 
+        @client.event
+        async def on_member_join(member: discord.Member) -> None:
+            await handle_member_join(member, engine, store)
+
+    return client
+
+
+def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
+    """Connect to the gateway and serve until stopped; a refused token or intent is a SettingsError."""
+    settings.require("discord_bot_token")
+    # The REST base is the same setting the interactions and registration use.
+    discord.http.Route.BASE = settings.discord_api_url
+    client = build_client(settings, engine, store)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    client.run(settings.discord_bot_token or "", log_handler=None)
+    try:
+        client.run(settings.discord_bot_token or "", log_handler=None)
+    except discord.LoginFailure:
+        raise SettingsError(
+            "DISCORD_BOT_TOKEN was refused by Discord: reset it in the developer portal"
+        ) from None
+    except discord.PrivilegedIntentsRequired:
+        raise SettingsError(
+            "DISCORD_MEMBERS_INTENT is true but the Server Members Intent is off in the developer portal "
+            "(Bot page): turn it on, or unset DISCORD_MEMBERS_INTENT"
+        ) from None
+    except discord.ConnectionClosed as exc:
+        if exc.code == 4004:  # authentication failed
+            raise SettingsError("DISCORD_BOT_TOKEN was refused by Discord's gateway") from None
+        raise

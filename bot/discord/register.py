@@ -1,20 +1,38 @@
-"""`careerbot discord register`: bulk-overwrite the slash commands (once per deploy)."""
+"""`careerbot discord register [--guild ID]`: bulk-overwrite the slash commands (once per deploy)."""
 
 from __future__ import annotations
 
 import logging
 import sys
 
-from bot.discord.commands import COMMANDS
+from bot.discord.commands import COMMANDS, problems
 from bot.discord.rest import DiscordAPIError, DiscordREST
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 logger = logging.getLogger(__name__)
+EXIT_ERROR = 2
 
 
 def register_commands(settings: Settings, guild_id: str | None = None) -> int:
-    """PUT the command set globally (servers and DMs) or to one guild; returns the exit code."""
-    settings.require("discord_application_id", "discord_bot_token")
+    """PUT the command set globally (servers and DMs) or to one guild; returns the exit code.
+
+    Every failure is one line on stderr (the missing variable, a bad guild id, or the
+    REST error); the bot token is sent in the Authorization header and printed nowhere.
+    """
+    try:
+        settings.require("discord_application_id", "discord_bot_token")
+    except SettingsError as exc:
+        print(f"careerbot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if guild_id is not None and not guild_id.isdigit():
+        print(f"careerbot: error: --guild must be a server ID (digits), not {guild_id!r}", file=sys.stderr)
+        return EXIT_ERROR
+    wrong = problems(COMMANDS)
+    if wrong:
+        print(
+            f"careerbot: error: the command set breaks Discord's rules: {'; '.join(wrong)}", file=sys.stderr
+        )
+        return EXIT_ERROR
     app_id = settings.discord_application_id
     path = (
         f"/applications/{app_id}/guilds/{guild_id}/commands"
@@ -28,8 +46,8 @@ def register_commands(settings: Settings, guild_id: str | None = None) -> int:
     except DiscordAPIError as exc:
         print(f"careerbot: error: registering Discord commands failed: {exc}", file=sys.stderr)
         return 1
-    names = ", ".join(f"/{c.get('name')}" for c in result or [])
-    print(
-        f"registered {len(result or [])} Discord commands {'in guild ' + guild_id if guild_id else 'globally'}: {names}"
-    )
+    registered = result if isinstance(result, list) else []
+    names = ", ".join(f"/{c.get('name')}" for c in registered if isinstance(c, dict))
+    where = f"in server {guild_id}" if guild_id else "globally (servers and DMs)"
+    print(f"registered {len(registered)} Discord commands {where}: {names}")
     return 0

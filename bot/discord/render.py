@@ -1,8 +1,14 @@
 """Pure rendering of engine results as Discord messages (embeds and buttons).
 
-Every message sets allowed_mentions {"parse": []}: no @everyone, role or user ping can
-come out of a passage or a question. User text is also defused (a zero-width space after
-"@") and markdown-escaped, so it reads as typed.
+Only engine data (passage text, title, url, authors, site) and fixed sentences of ours
+reach Discord. Every message sets allowed_mentions {"parse": []}, so no @everyone, role
+or user ping can come out of a passage or a question. Text is also escaped: a zero-width
+space after every "@" (it can't even look like a mention) and Discord markdown
+backslash-escaped, so a passage or question reads exactly as written.
+
+Limits kept (Discord's): content 2,000; embed title 256, description 4,096, footer 2,048;
+10 embeds and 6,000 characters across them; 5 buttons a row, labels 80, custom_id 100.
+Text over a limit is cut at a word boundary with an ellipsis.
 """
 
 from __future__ import annotations
@@ -11,21 +17,39 @@ import re
 from collections.abc import Sequence
 
 from bot.text import truncate
-from retrieval import EXAMPLE_QUESTIONS, NO_ANSWER_TEXT, Answer, Hit, OverviewItem
+from retrieval import NO_ANSWER_TEXT, Answer, Hit, OverviewItem
 
 EPHEMERAL = 64
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
 FOOTER_LIMIT = 2048
+FOOTER_SHOWN = 300  # authors and site: a long author list must not eat the 6,000 meant for passages
 EMBEDS_LIMIT = 10
 TOTAL_LIMIT = 6000
 LABEL_LIMIT = 80
-NO_MENTIONS = {"parse": []}
+CUSTOM_ID_LIMIT = 100
+BUTTONS_PER_ROW = 5
+NO_MENTIONS: dict = {"parse": []}
 QUESTION_PREFIX = "**Q:** "
+QUESTION_LIMIT = 1700  # leaves room in the 2,000 for "asked by" and the no-answer sentence
 EMBED_COLOUR = 0x5865F2
 
-_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()])")
+# custom_ids of our buttons (what a click needs; the question itself is read back from
+# the message's first line, which is ours).
+VOTE_UP, VOTE_DOWN, VOTE_RECORDED, SHARE, ASK_PREFIX = (
+    "vote:up",
+    "vote:down",
+    "vote:recorded",
+    "share",
+    "ask:",
+)
+
+OVERVIEW_INTRO = "**ML engineer vs software engineer**, in the words of the articles I answer from:"
+
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]<])")
+_LINE_START = re.compile(r"^(\s*)([#\-+])", re.MULTILINE)
+_ORDERED = re.compile(r"^(\s*\d+)\.", re.MULTILINE)
 
 
 def defuse(text: str) -> str:
@@ -34,91 +58,130 @@ def defuse(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    return _MARKDOWN.sub(r"\\\1", defuse(text))
+    """Defused text with Discord markdown escaped (bold, code, quotes, headings, lists, <@..>)."""
+    escaped = _MARKDOWN.sub(r"\\\1", defuse(text))
+    escaped = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+    return _ORDERED.sub(lambda m: m.group(1) + "\\.", escaped)
 
 
 def unescape_question(content: str) -> str:
-    """The question back from a message rendered by question_line()."""
+    """The question back from a message whose first line question_line() wrote."""
     line = content.split("\n", 1)[0]
-    if line.startswith(QUESTION_PREFIX):
-        line = line[len(QUESTION_PREFIX) :]
+    if not line.startswith(QUESTION_PREFIX):
+        return ""
+    line = line[len(QUESTION_PREFIX) :]
     return re.sub(r"\\(.)", r"\1", line).replace("@\u200b", "@")
 
 
 def question_line(question: str) -> str:
-    return truncate(QUESTION_PREFIX + escape_markdown(question.replace("\n", " ")), 500)
+    return truncate(QUESTION_PREFIX + escape_markdown(" ".join(question.split())), QUESTION_LIMIT)
 
 
 def hit_embed(hit: Hit, heading: str | None = None) -> dict:
+    """One passage: quoted in the description, its source title linked, authors and site below."""
     footer = " · ".join(x for x in (", ".join(hit.authors), hit.site or "") if x)
+    title = f"{heading}: {hit.title}" if heading else hit.title
     embed: dict = {
-        "title": truncate(defuse(f"{heading}: {hit.title}" if heading else hit.title), TITLE_LIMIT),
-        "description": truncate(defuse(hit.text), DESCRIPTION_LIMIT),
+        "title": truncate(escape_markdown(title), TITLE_LIMIT),
+        "description": truncate(escape_markdown(hit.text), DESCRIPTION_LIMIT),
         "color": EMBED_COLOUR,
     }
     if hit.url and hit.url.startswith(("http://", "https://")):
         embed["url"] = hit.url
     if footer:
-        embed["footer"] = {"text": truncate(defuse(footer), FOOTER_LIMIT)}
+        # Footers show plain text (no markdown), so only defuse them.
+        embed["footer"] = {"text": truncate(defuse(footer), FOOTER_SHOWN)}
     return embed
 
 
-def _fit(embeds: list[dict], budget: int) -> list[dict]:
-    """At most 10 embeds and 6,000 characters across them, shortening descriptions last-first."""
-    embeds = embeds[:EMBEDS_LIMIT]
+def embed_size(embed: dict) -> int:
+    """Characters that count towards the 6,000 across a message's embeds."""
+    return (
+        len(embed.get("title", ""))
+        + len(embed.get("description", ""))
+        + len(embed.get("footer", {}).get("text", ""))
+        + len(embed.get("author", {}).get("name", ""))
+        + sum(len(f.get("name", "")) + len(f.get("value", "")) for f in embed.get("fields", []))
+    )
 
-    def size(e: dict) -> int:
-        return (
-            len(e.get("title", "")) + len(e.get("description", "")) + len(e.get("footer", {}).get("text", ""))
-        )
 
-    total = sum(size(e) for e in embeds)
+def fit_embeds(embeds: list[dict], budget: int = TOTAL_LIMIT) -> list[dict]:
+    """At most 10 embeds and `budget` characters across them: shorten the last descriptions
+    first (the best passage keeps most of its text), then drop trailing embeds if needed."""
+    embeds = [dict(e) for e in embeds[:EMBEDS_LIMIT]]
+    total = sum(embed_size(e) for e in embeds)
     for embed in reversed(embeds):
         if total <= budget:
             break
-        excess = total - budget
-        keep = max(100, len(embed["description"]) - excess)
-        shorter = truncate(embed["description"], keep)
-        total -= len(embed["description"]) - len(shorter)
+        description = embed.get("description", "")
+        shorter = truncate(description, max(100, len(description) - (total - budget)))
+        total -= len(description) - len(shorter)
         embed["description"] = shorter
-    while embeds and sum(size(e) for e in embeds) > budget:
+    while embeds and sum(embed_size(e) for e in embeds) > budget:
         embeds.pop()
     return embeds
 
 
-def button(label: str, custom_id: str, style: int = 2) -> dict:
-    return {"type": 2, "style": style, "label": truncate(label, LABEL_LIMIT), "custom_id": custom_id[:100]}
+def button(label: str, custom_id: str, style: int = 2, disabled: bool = False) -> dict:
+    data = {
+        "type": 2,
+        "style": style,
+        "label": truncate(label, LABEL_LIMIT),
+        "custom_id": custom_id[:CUSTOM_ID_LIMIT],
+    }
+    if disabled:
+        data["disabled"] = True
+    return data
 
 
 def feedback_row(share: bool) -> dict:
-    buttons = [button("👍 Helpful", "vote:up"), button("👎 Not helpful", "vote:down")]
+    buttons = [button("👍 Helpful", VOTE_UP), button("👎 Not helpful", VOTE_DOWN)]
     if share:
-        buttons.append(button("Share in channel", "share", style=1))
+        buttons.append(button("Share in channel", SHARE, style=1))
     return {"type": 1, "components": buttons}
 
 
-def example_row(questions: Sequence[str] = EXAMPLE_QUESTIONS) -> dict:
-    return {"type": 1, "components": [button(q, f"ask:{n}") for n, q in enumerate(questions[:5])]}
+def example_row(questions: Sequence[str]) -> dict:
+    """The example questions as buttons; the custom_id carries the question's position."""
+    return {
+        "type": 1,
+        "components": [button(q, f"{ASK_PREFIX}{n}") for n, q in enumerate(questions[:BUTTONS_PER_ROW])],
+    }
 
 
 def answer_message(
-    answer: Answer, *, ephemeral: bool = True, asked_by: str | None = None, share: bool = True
+    answer: Answer,
+    *,
+    examples: Sequence[str] = (),
+    ephemeral: bool = True,
+    asked_by: str | None = None,
+    share: bool = True,
+    buttons: bool = True,
 ) -> dict:
-    """The message data for an answer (or the no-answer reply)."""
+    """The message data for an answer, or for the no-answer reply (with `examples` as buttons).
+
+    `asked_by` is a user id shown as a mention (rendered as the name; allowed_mentions keeps
+    it from pinging). The Share button appears on ephemeral answers only.
+    """
     content = question_line(answer.question)
     if asked_by:
-        content += f"\nasked by <@{asked_by}>"
+        content += f"\nasked by <@{int(asked_by)}>" if asked_by.isdigit() else ""
+    message: dict
     if not answer.answered:
-        message = {
-            "content": truncate(f"{content}\n{NO_ANSWER_TEXT}", CONTENT_LIMIT),
-            "components": [example_row()],
-        }
+        message = {"content": truncate(f"{content}\n{NO_ANSWER_TEXT}", CONTENT_LIMIT)}
+        if buttons and examples:
+            message["components"] = [example_row(examples)]
+        else:
+            message["content"] = truncate(
+                message["content"] + "".join(f"\n• {defuse(q)}" for q in examples), CONTENT_LIMIT
+            )
     else:
         message = {
             "content": truncate(content, CONTENT_LIMIT),
-            "embeds": _fit([hit_embed(h) for h in answer.hits], TOTAL_LIMIT),
-            "components": [feedback_row(share=ephemeral and share)],
+            "embeds": fit_embeds([hit_embed(h) for h in answer.hits]),
         }
+        if buttons:
+            message["components"] = [feedback_row(share=ephemeral and share)]
     message["allowed_mentions"] = NO_MENTIONS
     if ephemeral:
         message["flags"] = EPHEMERAL
@@ -126,9 +189,10 @@ def answer_message(
 
 
 def overview_message(items: Sequence[OverviewItem], ephemeral: bool = True) -> dict:
-    message = {
-        "content": "**ML engineer vs software engineer**, in the words of the articles I answer from:",
-        "embeds": _fit([hit_embed(i.hit, heading=i.aspect) for i in items], TOTAL_LIMIT),
+    """How the roles differ: one embed per aspect, titled "Aspect: source title"."""
+    message: dict = {
+        "content": OVERVIEW_INTRO,
+        "embeds": fit_embeds([hit_embed(i.hit, heading=i.aspect) for i in items]),
         "allowed_mentions": NO_MENTIONS,
     }
     if ephemeral:
@@ -137,23 +201,34 @@ def overview_message(items: Sequence[OverviewItem], ephemeral: bool = True) -> d
 
 
 def notice(text: str, ephemeral: bool = True) -> dict:
-    message = {"content": truncate(defuse(text), CONTENT_LIMIT), "allowed_mentions": NO_MENTIONS}
+    """A one-line message of ours (errors, confirmations)."""
+    message: dict = {"content": truncate(defuse(text), CONTENT_LIMIT), "allowed_mentions": NO_MENTIONS}
     if ephemeral:
         message["flags"] = EPHEMERAL
     return message
 
 
 def recorded_vote_components(vote: str, saved: bool) -> list[dict]:
-    """After a vote: the buttons become the recorded vote and a button to change it."""
+    """After a vote on an ephemeral answer: the recorded vote, and a button to change it."""
     emoji = "👍" if vote == "up" else "👎"
-    other, other_id = ("👎", "vote:down") if vote == "up" else ("👍", "vote:up")
-    label = f"Your vote: {emoji}" if saved else "Vote not saved"
+    other, other_id = ("👎", VOTE_DOWN) if vote == "up" else ("👍", VOTE_UP)
+    label = f"Your vote: {emoji}" if saved else "Vote not saved, try again"
     return [
         {
             "type": 1,
             "components": [
-                {"type": 2, "style": 2, "label": label, "custom_id": "vote:recorded", "disabled": True},
-                button(f"Change to {other}", other_id),
+                button(label, VOTE_RECORDED, disabled=True),
+                button(f"Change to {other}", other_id) if saved else button(emoji, f"vote:{vote}"),
             ],
         }
     ]
+
+
+def vote_notice(vote: str, saved: bool) -> dict:
+    """The private reply to a vote on a public (shared) answer, whose buttons stay for everyone."""
+    emoji = "👍" if vote == "up" else "👎"
+    if saved:
+        return notice(f"Thanks, your vote {emoji} is recorded. Click the other button to change it.")
+    return notice(
+        f"Sorry, your vote {emoji} wasn't saved (the database is unavailable). Please try again later."
+    )

@@ -1,12 +1,22 @@
-"""A small Discord REST client: bot-token auth, 429 handling (retry_after, global), bounded."""
+"""A small Discord REST client: bot-token auth, 429 handling (retry_after, global), bounded.
+
+Discord's rate limits come in two scopes. A per-route 429 pauses that route; a 429 with
+`"global": true` (or `X-RateLimit-Global`) pauses every request this client makes, so a
+burst of deferred edits from other threads waits too instead of hammering the API. Waits
+are bounded: a retry_after longer than MAX_WAIT_SECONDS, or a fourth attempt, is a
+DiscordAPIError the caller logs; nothing here loops forever.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -15,16 +25,35 @@ MAX_ATTEMPTS = 3
 MAX_WAIT_SECONDS = 10.0
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "DiscordBot (https://github.com/careerbot, 0.1)"
+_WEBHOOK_TOKEN = re.compile(r"(/webhooks/[^/]+/)[^/?]+")
 
 
 class DiscordAPIError(Exception):
     """A REST call failed for good; str() says which call and why (never the token)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class DiscordREST:
-    def __init__(self, base_url: str, bot_token: str | None = None) -> None:
+    """JSON over urllib; `sleep` and `clock` are injectable so tests need no real waiting."""
+
+    def __init__(
+        self,
+        base_url: str,
+        bot_token: str | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = bot_token
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._global_until = 0.0
+        self._route_until: dict[str, float] = {}
 
     def request(self, method: str, path: str, body: Any = None, auth: bool = True) -> Any:
         """JSON in, JSON out; waits out 429s (retry_after, global or per-route) a bounded number of times."""
@@ -32,7 +61,10 @@ class DiscordREST:
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
         if auth and self._token:
             headers["Authorization"] = f"Bot {self._token}"
+        route = f"{method} {redact(path)}"  # for messages; the bucket key keeps the real path
+        bucket = f"{method} {path}"
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            self._wait_for_limits(bucket)
             req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
             try:
                 with urllib.request.urlopen(req, timeout=TIMEOUT_SECONDS) as resp:
@@ -40,26 +72,76 @@ class DiscordREST:
                     return json.loads(raw) if raw else None
             except urllib.error.HTTPError as exc:
                 payload = _json(exc.read())
-                if exc.code == 429 and attempt < MAX_ATTEMPTS:
-                    wait = min(float(payload.get("retry_after", 1.0)), MAX_WAIT_SECONDS)
-                    scope = "global" if payload.get("global") else "route"
+                if exc.code == 429:
+                    wait = _retry_after(payload, exc.headers)
+                    is_global = bool(payload.get("global")) or exc.headers.get("X-RateLimit-Global") == "true"
+                    if attempt == MAX_ATTEMPTS or wait > MAX_WAIT_SECONDS:
+                        raise DiscordAPIError(
+                            f"{route}: rate limited ({'global' if is_global else 'route'}, "
+                            f"retry_after {wait:.2f} s) after {attempt} attempt(s)",
+                            status=429,
+                        ) from None
+                    self._pause(bucket, wait, is_global)
                     logger.warning(
-                        "Discord %s %s: rate limited (%s), retrying in %.2f s", method, path, scope, wait
+                        "Discord %s: rate limited (%s), retrying in %.2f s",
+                        route,
+                        "global" if is_global else "route",
+                        wait,
                     )
-                    time.sleep(wait)
                     continue
                 if exc.code >= 500 and attempt < MAX_ATTEMPTS:
-                    time.sleep(0.5 * attempt)
+                    self._sleep(0.5 * attempt)
                     continue
                 raise DiscordAPIError(
-                    f"{method} {path}: HTTP {exc.code} {payload.get('message', '')}".strip()
+                    f"{route}: HTTP {exc.code} {payload.get('message', '')}".strip(), status=exc.code
                 ) from None
             except (urllib.error.URLError, OSError) as exc:
                 if attempt < MAX_ATTEMPTS:
-                    time.sleep(0.5 * attempt)
+                    self._sleep(0.5 * attempt)
                     continue
-                raise DiscordAPIError(f"{method} {path}: {getattr(exc, 'reason', exc)}") from None
-        raise DiscordAPIError(f"{method} {path}: still rate limited after {MAX_ATTEMPTS} attempts")
+                raise DiscordAPIError(f"{route}: {getattr(exc, 'reason', exc)}") from None
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def edit_original(self, application_id: str, token: str, data: dict) -> Any:
+        """PATCH the interaction's original response (webhooks are authorised by their token)."""
+        return self.request(
+            "PATCH", f"/webhooks/{application_id}/{token}/messages/@original", data, auth=False
+        )
+
+    def followup(self, application_id: str, token: str, data: dict) -> Any:
+        """POST a follow-up message to an interaction (valid for 15 minutes after it)."""
+        return self.request("POST", f"/webhooks/{application_id}/{token}", data, auth=False)
+
+    def _pause(self, route: str, seconds: float, is_global: bool) -> None:
+        until = self._clock() + seconds
+        with self._lock:
+            if is_global:
+                self._global_until = max(self._global_until, until)
+            else:
+                self._route_until[route] = max(self._route_until.get(route, 0.0), until)
+
+    def _wait_for_limits(self, route: str) -> None:
+        with self._lock:
+            until = max(self._global_until, self._route_until.get(route, 0.0))
+        remaining = until - self._clock()
+        if remaining > 0:
+            self._sleep(min(remaining, MAX_WAIT_SECONDS))
+
+
+def redact(path: str) -> str:
+    """The path as logged: an interaction token (in webhook paths) is a secret for 15 minutes."""
+    return _WEBHOOK_TOKEN.sub(r"\1***", path)
+
+
+def _retry_after(payload: dict, headers: Any) -> float:
+    """Seconds to wait: the body's retry_after (float), else the Retry-After header, else 1."""
+    for value in (payload.get("retry_after"), headers.get("Retry-After") if headers else None):
+        try:
+            if value is not None:
+                return max(0.0, float(value))
+        except (TypeError, ValueError):
+            continue
+    return 1.0
 
 
 def _json(raw: bytes) -> dict:

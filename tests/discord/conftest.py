@@ -1,4 +1,4 @@
-"""Fixtures: an Ed25519 key pair, the web app with Discord settings only, signed posts."""
+"""Fixtures: an Ed25519 key pair, the web app with Discord settings only, signed posts over HTTP."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from nacl.signing import SigningKey
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from bot.settings import Settings
 from bot.store.sqlite import SQLiteStore
 from bot.web import create_web_app
 from retrieval import Engine
 from tests.discord.mock_discord import MockDiscord
+from tests.discord.payloads import APP_ID
 from tests.slack.conftest import Response, http_post
 
-APP_ID = "123456789012345678"
+BOT_TOKEN = "bot-token-secret"
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +51,12 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
 def make_settings(
     signing_key: SigningKey, discord_api: MockDiscord, tmp_path: Path, **extra: object
 ) -> Settings:
+    """Discord settings only (no Slack), pointed at the mock REST API."""
     return Settings(
         _env_file=None,
         discord_public_key=signing_key.verify_key.encode().hex(),
         discord_application_id=APP_ID,
-        discord_bot_token="bot-token-secret",
+        discord_bot_token=BOT_TOKEN,
         discord_api_url=discord_api.api_url,
         careerbot_db=tmp_path / "d.db",
         **extra,
@@ -62,6 +65,8 @@ def make_settings(
 
 @dataclass
 class Client:
+    """Posts interactions signed like Discord does: Ed25519 over timestamp + raw body."""
+
     url: str
     key: SigningKey
 
@@ -76,7 +81,7 @@ class Client:
         body = payload if isinstance(payload, str) else json.dumps(payload)
         ts = str(int(time.time()) if timestamp is None else timestamp)
         signature = (key or self.key).sign(ts.encode() + body.encode()).signature.hex()
-        if tamper:
+        if tamper:  # one byte changed after signing
             body = body.replace("question", "questioN", 1) if "question" in body else body + " "
         headers = {
             "X-Signature-Ed25519": signature,
@@ -86,9 +91,10 @@ class Client:
         return http_post(self.url + "/discord/interactions", body, headers)
 
 
-def serve(app) -> tuple[str, object]:  # noqa: ANN001
+def serve(app: Flask) -> tuple[str, BaseWSGIServer]:
+    """Serve a WSGI app over real HTTP on an ephemeral port, in a thread."""
     http = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
+    threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     return f"http://127.0.0.1:{http.server_port}", http
 
 
