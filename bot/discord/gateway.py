@@ -80,7 +80,8 @@ async def handle_message(
         return False
     if message.type not in ANSWERED_TYPES:  # joins, pins, boosts... are not questions
         return False
-    is_dm = message.guild is None
+    # A server message whose guild isn't cached has a PartialMessageable channel with a guild_id.
+    is_dm = message.guild is None and getattr(message.channel, "guild_id", None) is None
     if not is_dm and not any(user.id == me.id for user in message.mentions):
         return False
     payload = reply_payload(engine, store, question_from(message, me))
@@ -133,7 +134,12 @@ def intents(settings: Settings) -> discord.Intents:
 
 def build_client(settings: Settings, engine: Engine, store: Store) -> discord.Client:
     """A discord.py client with our handlers attached (not yet connected)."""
-    client = discord.Client(intents=intents(settings), allowed_mentions=discord.AllowedMentions.none())
+    # No member chunking: a welcome needs the join event only, not every server's member list.
+    client = discord.Client(
+        intents=intents(settings),
+        allowed_mentions=discord.AllowedMentions.none(),
+        chunk_guilds_at_startup=False,
+    )
 
     @client.event
     async def on_message(message: discord.Message) -> None:

@@ -138,6 +138,14 @@ class MockDiscord:
                 "flags": 0,
                 "interactions_endpoint_url": None,
             }
+        if method == "POST" and path.endswith("/users/@me/channels"):  # open a DM
+            recipient = {
+                "id": str(body["recipient_id"]),
+                "username": "ann",
+                "discriminator": "0",
+                "avatar": None,
+            }
+            return 200, {"id": "77", "type": 1, "recipients": [recipient]}
         if method == "POST" and "/channels/" in path and path.endswith("/messages"):
             channel = path.split("/channels/")[1].split("/")[0]
             return 200, {
