@@ -2,12 +2,23 @@
 
 Every error is a CorpusError naming the file (and the line, for JSONL) and what is
 wrong; any error aborts the whole load, so nothing is ever half-loaded.
+
+Rules (documented for users in corpus/README.md):
+- a directory: every .md and .txt file below it, sorted by path; hidden files and
+  directories, README.md and synonyms.txt are skipped (they describe the corpus);
+- a .md file needs YAML front matter with at least a title;
+- a .txt file may have front matter; without it, its first non-empty line is the title;
+- a .jsonl file: one JSON object per line with `id` or `_id`, `title`, `text`, and
+  optional `url`, `authors`, `site`; an empty title falls back to the id.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -16,19 +27,25 @@ from retrieval.models import Document
 
 # Files in a corpus directory that document it rather than being documents.
 NOT_DOCUMENTS = frozenset({"readme.md", "synonyms.txt"})
+DOCUMENT_SUFFIXES = (".md", ".txt")
 MAX_DOCUMENT_BYTES = 5_000_000
+NEWLINE = b"\n"
+
+# The closing line of front matter: '---' (or YAML's '...') alone on its line.
+_FRONT_MATTER_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+_FRONT_MATTER_START = re.compile(r"---[ \t]*\n")
 
 
 def load_corpus(path: Path | str) -> list[Document]:
-    """All documents of a corpus directory or .jsonl file, validated."""
+    """All documents of a corpus directory, .jsonl file or single .md/.txt file, validated."""
     path = Path(path)
     if not path.exists():
         raise CorpusError(f"{path}: no such file or directory")
     if path.is_dir():
-        documents = [_load_file(f) for f in _document_files(path)]
+        documents = [_load_file(f) for f in document_files(path)]
     elif path.suffix.lower() == ".jsonl":
         documents = _load_jsonl(path)
-    elif path.suffix.lower() in (".md", ".txt"):
+    elif path.suffix.lower() in DOCUMENT_SUFFIXES:
         documents = [_load_file(path)]
     else:
         raise CorpusError(f"{path}: not a corpus (expected a directory, a .jsonl file, or a .md/.txt file)")
@@ -42,29 +59,39 @@ def load_corpus(path: Path | str) -> list[Document]:
     return documents
 
 
-def _document_files(root: Path) -> list[Path]:
-    files = [
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in (".md", ".txt")
-        and p.name.lower() not in NOT_DOCUMENTS
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
+def document_files(root: Path) -> list[Path]:
+    """The document files of a corpus directory, sorted; hidden directories are never entered."""
+    files: list[Path] = []
+    for directory, subdirs, names in os.walk(root):
+        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+        for name in names:
+            if (
+                not name.startswith(".")
+                and name.lower().endswith(DOCUMENT_SUFFIXES)
+                and name.lower() not in NOT_DOCUMENTS
+            ):
+                files.append(Path(directory) / name)
     return sorted(files)
 
 
-def _read_text(path: Path, limit: int | None = MAX_DOCUMENT_BYTES) -> str:
-    data = path.read_bytes()
+def _read_text(path: Path, limit: int | None = MAX_DOCUMENT_BYTES, by_line: bool = False) -> str:
+    """A file's text: UTF-8 (a BOM is dropped), newlines normalised to '\\n'."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if limit is not None and len(data) > limit:
-        raise CorpusError(f"{path}: too large ({len(data):,} bytes; at most {MAX_DOCUMENT_BYTES:,})")
-    if b"\x00" in data:
+        raise CorpusError(f"{path}: too large ({len(data):,} bytes; at most {limit:,})")
+    if not by_line and b"\x00" in data:
         raise CorpusError(f"{path}: binary file (contains NUL bytes), not a text document")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        # decode() counts from after a BOM; the offset we print is into the file.
+        offset = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+        where = f"{path}:{data.count(NEWLINE, 0, offset) + 1}" if by_line else str(path)
         raise CorpusError(
-            f"{path}: not UTF-8 text (bad byte 0x{data[exc.start]:02x} at offset {exc.start})"
+            f"{where}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}); save the file as UTF-8"
         ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -75,103 +102,119 @@ def _load_file(path: Path) -> Document:
     if meta is None:
         if path.suffix.lower() == ".md":
             raise CorpusError(
-                f"{path}: no YAML front matter (start the file with '---', a title: line, and '---')"
+                f"{path}: no YAML front matter (start the file with a '---' line, a 'title: ...' line, "
+                "and another '---' line)"
             )
-        # A plain .txt document: its first non-empty line is its title.
-        lines = body.strip().split("\n", 1)
+        # A plain .txt document: its first non-empty line is its title, the rest its text.
+        lines = text.strip().split("\n", 1)
         meta = {"title": lines[0].strip()}
         body = lines[1] if len(lines) > 1 else ""
     return _document(meta, body, source=str(path), default_id=path.stem)
 
 
-def _split_front_matter(path: Path, text: str) -> tuple[dict | None, str]:
-    if not text.startswith("---\n"):
+def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any] | None, str]:
+    """(front matter, body) of a file; (None, text) when it has no front matter."""
+    start = _FRONT_MATTER_START.match(text)
+    if start is None:
         return None, text
-    end = text.find("\n---", 3)
-    if end == -1:
-        raise CorpusError(f"{path}: front matter is not closed (no line '---' after the opening one)")
-    raw = text[4:end]
-    body = text[end + 4 :].split("\n", 1)[1] if "\n" in text[end + 4 :] else ""
+    end = _FRONT_MATTER_END.search(text, start.end())
+    if end is None:
+        raise CorpusError(f"{path}: front matter is not closed (no '---' line after the opening one)")
+    raw = text[start.end() : end.start()]
+    body = text[end.end() :].removeprefix("\n")
     try:
         meta = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
-        raise CorpusError(
-            f"{path}: broken YAML front matter{where}: {getattr(exc, 'problem', exc)}"
-        ) from None
+        problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
+        raise CorpusError(f"{path}: broken YAML front matter{where}: {problem}") from None
+    if meta is None:
+        raise CorpusError(f"{path}: front matter is empty (it needs at least 'title: ...')")
     if not isinstance(meta, dict):
         raise CorpusError(f"{path}: front matter must be a mapping of fields (title: ..., url: ...)")
     return meta, body
 
 
-def _document(meta: dict, body: str, source: str, default_id: str, title_fallback: bool = False) -> Document:
-    doc_id = meta.get("id", meta.get("_id", default_id))
-    if doc_id is None or str(doc_id).strip() == "":
+def _text_field(meta: dict[str, Any], name: str, source: str) -> str | None:
+    """An optional text field; numbers are accepted as text (YAML reads `title: 1984` as a number)."""
+    value = meta.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise CorpusError(f"{source}: {name} must be text, not {type(value).__name__}")
+    return str(value).strip()
+
+
+def _document(
+    meta: dict[str, Any], body: str, source: str, default_id: str, title_fallback: bool = False
+) -> Document:
+    doc_id = _text_field(meta, "id", source)
+    if doc_id is None:
+        doc_id = _text_field(meta, "_id", source)
+    if doc_id is None:
+        doc_id = default_id
+    if not doc_id:
         raise CorpusError(f"{source}: empty document id")
-    doc_id = str(doc_id).strip()
-    title = meta.get("title")
-    if not isinstance(title, str) or not title.strip():
-        if title_fallback and (title is None or isinstance(title, str)):
-            title = doc_id
-        else:
+    title = _text_field(meta, "title", source)
+    if not title:
+        if not title_fallback:
             raise CorpusError(f"{source}: missing title (every document needs a non-empty title)")
+        title = doc_id  # a wiki export or a benchmark may leave a title empty
     if not body.strip():
         raise CorpusError(f"{source}: empty body (the document has no text)")
-    url = meta.get("url")
-    if url is not None and not isinstance(url, str):
-        raise CorpusError(f"{source}: url must be text")
     authors = meta.get("authors") or []
     if isinstance(authors, str):
         authors = [a.strip() for a in authors.split(",") if a.strip()]
     if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
-        raise CorpusError(f"{source}: authors must be a list of names")
-    site = meta.get("site")
-    if site is not None and not isinstance(site, str):
-        raise CorpusError(f"{source}: site must be text")
+        raise CorpusError(f"{source}: authors must be a list of names (or one comma-separated string)")
     return Document(
         id=doc_id,
         title=" ".join(title.split()),
         text=body.strip("\n"),
-        url=url or None,
-        authors=tuple(authors),
-        site=site or None,
+        url=_text_field(meta, "url", source) or None,
+        authors=tuple(a.strip() for a in authors if a.strip()),
+        site=_text_field(meta, "site", source) or None,
         source=source,
     )
 
 
 def _load_jsonl(path: Path) -> list[Document]:
     documents: list[Document] = []
-    for number, line in enumerate(_read_text(path, limit=None).split("\n"), start=1):
+    for number, line in enumerate(_read_text(path, limit=None, by_line=True).split("\n"), start=1):
         if not line.strip():
             continue
         source = f"{path}:{number}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CorpusError(f"{source}: not valid JSON ({exc.msg})") from None
+            raise CorpusError(f"{source}: not valid JSON ({exc.msg}, column {exc.colno})") from None
         if not isinstance(record, dict):
-            raise CorpusError(f"{source}: each line must be a JSON object")
+            raise CorpusError(f"{source}: not a JSON object (each line must be one {{...}} document)")
         if "id" not in record and "_id" not in record:
             raise CorpusError(f"{source}: missing id (give 'id' or '_id')")
         text = record.get("text")
         if not isinstance(text, str):
             raise CorpusError(f"{source}: missing text (each line needs a 'text' string)")
-        # A wiki export or a benchmark may leave a title empty: the id stands in for it.
         documents.append(_document(record, text, source, default_id="", title_fallback=True))
     return documents
 
 
-def load_synonyms(path: Path | str) -> list[list[str]]:
-    """Synonym groups: one per line, comma-separated phrases, '#' starts a comment."""
+def load_synonyms(path: Path | str) -> list[tuple[str, ...]]:
+    """Synonym groups, lower-cased: one per line, comma-separated phrases, '#' starts a comment."""
     path = Path(path)
-    groups: list[list[str]] = []
-    for number, line in enumerate(_read_text(path).split("\n"), start=1):
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such synonyms file")
+    groups: list[tuple[str, ...]] = []
+    for number, line in enumerate(_read_text(path, by_line=True).split("\n"), start=1):
         content = line.split("#", 1)[0].strip()
         if not content:
             continue
-        phrases = [" ".join(p.split()).lower() for p in content.split(",")]
-        if any(not p for p in phrases) or len(phrases) < 2:
-            raise CorpusError(f"{path}:{number}: a synonym group needs two or more comma-separated phrases")
+        phrases = tuple(" ".join(p.split()).lower() for p in content.split(","))
+        if len(phrases) < 2 or not all(phrases):
+            raise CorpusError(
+                f"{path}:{number}: a synonym group needs two or more comma-separated phrases "
+                f"(got {content!r})"
+            )
         groups.append(phrases)
     return groups

@@ -90,11 +90,19 @@ def test_scifact_loads_as_it_is() -> None:
         ("a.md", "---\ntitle: [unclosed\n---\nbody\n", "broken YAML front matter"),
         ("a.md", "---\ntitle: x\nbody without closing\n", "front matter is not closed"),
         ("a.md", "---\n- a list\n---\nbody\n", "must be a mapping"),
+        ("a.md", "---\n---\nbody\n", "front matter is empty"),
+        ("a.md", "---\nid: x\ntitle: T\nurl: [1, 2]\n---\nbody\n", "url must be text"),
+        ("a.md", "---\ntitle: {a: 1}\n---\nbody\n", "title must be text"),
+        ("a.md", "---\ntitle: '   '\n---\nbody\n", "missing title"),
+        ("a.md", "---\nid: ''\ntitle: T\n---\nbody\n", "empty document id"),
+        ("a.md", "---\ntitle: T\n---\n", "empty body"),
+        ("notes.txt", "\n\n  \n", "missing title"),
+        ("notes.txt", "Only a title line\n", "empty body"),
         ("a.md", "---\nurl: https://x.test\n---\nbody\n", "missing title"),
         ("a.md", "---\ntitle: T\n---\n\n   \n", "empty body"),
         ("a.md", "no front matter at all\n", "no YAML front matter"),
         ("a.md", "---\ntitle: T\nauthors: 3\n---\nbody\n", "authors must be a list"),
-        ("a.md", b"---\ntitle: T\n---\ncaf\xe9 latin-1\n", "not UTF-8"),
+        ("a.md", b"---\ntitle: T\n---\ncaf\xe9 latin-1\n", r"not UTF-8 text \(byte 0xe9 at offset 20\)"),
         ("a.md", b"\x89PNG\r\n\x1a\n\x00\x00binary", "binary"),
     ],
 )
@@ -110,7 +118,7 @@ def test_bad_documents_name_the_file(tmp_path: Path, name: str, content: str | b
     ("lines", "message", "line_no"),
     [
         (['{"id": "1", "title": "T", "text": "x"}', "not json"], "not valid JSON", 2),
-        (['{"id": "1", "title": "T", "text": "x"}', "[1, 2]"], "must be a JSON object", 2),
+        (['{"id": "1", "title": "T", "text": "x"}', "[1, 2]"], "not a JSON object", 2),
         (['{"title": "T", "text": "x"}'], "missing id", 1),
         (['{"id": "1", "title": "T"}'], "missing text", 1),
         (['{"id": "1", "title": "T", "text": "   "}'], "empty body", 1),
@@ -126,6 +134,77 @@ def test_bad_jsonl_names_file_and_line(tmp_path: Path, lines: list[str], message
     with pytest.raises(CorpusError, match=message) as info:
         load_corpus(path)
     assert f"{path}:{line_no}" in str(info.value)
+
+
+def test_yaml_error_names_the_line(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", "---\nid: a\ntitle: fine\nauthors: [x\n---\nbody\n")
+    with pytest.raises(CorpusError, match=r"a\.md: broken YAML front matter \(line \d+\)"):
+        load_corpus(tmp_path)
+
+
+def test_bom_crlf_and_yaml_niceties(tmp_path: Path) -> None:
+    # A Windows editor's file: BOM, CRLF, a numeric title, authors as one string, '...' closing.
+    write(
+        tmp_path,
+        "w.md",
+        "\ufeff---\r\ntitle: 1984\r\nauthors: Ann,  Bo\r\n...\r\n\r\nLine one.\r\nLine two.\r\n",
+    )
+    write(tmp_path, "t.txt", "---\ntitle: Text with front matter\n---\nBody.\n")
+    docs = load_corpus(tmp_path)
+    assert [(d.id, d.title, d.authors, d.text) for d in docs] == [
+        ("t", "Text with front matter", (), "Body."),
+        ("w", "1984", ("Ann", "Bo"), "Line one.\nLine two."),
+    ]
+
+
+def test_nested_directories_sorted_hidden_skipped(tmp_path: Path) -> None:
+    (tmp_path / "team" / "sub").mkdir(parents=True)
+    (tmp_path / ".cache" / "deep").mkdir(parents=True)
+    write(tmp_path / "team" / "sub", "z.md", GOOD.replace("id: a", "id: z"))
+    write(tmp_path / "team", "README.md", "no front matter, documentation\n")
+    write(tmp_path, "b.md", GOOD.replace("id: a", "id: b"))
+    write(tmp_path, ".draft.md", "junk")
+    write(tmp_path / ".cache" / "deep", "x.md", "junk")
+    write(tmp_path, "notes.rst", "ignored: not a document type")
+    docs = load_corpus(tmp_path)
+    assert [d.id for d in docs] == ["b", "z"]
+    assert docs[1].source == str(tmp_path / "team" / "sub" / "z.md")
+
+
+def test_single_file_and_unknown_kind(tmp_path: Path) -> None:
+    path = write(tmp_path, "one.md", GOOD)
+    assert [d.id for d in load_corpus(path)] == ["a"]
+    other = write(tmp_path, "data.csv", "id,title\n")
+    with pytest.raises(CorpusError, match=r"data\.csv: not a corpus"):
+        load_corpus(other)
+
+
+def test_jsonl_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "c.jsonl", b'{"id": "1", "title": "T", "text": "x"}\n{"id": "2", "text": "caf\xe9"}\n'
+    )
+    with pytest.raises(CorpusError, match=r"c\.jsonl:2: not UTF-8 text \(byte 0xe9 at offset 63\)"):
+        load_corpus(path)
+
+
+def test_jsonl_duplicate_names_both_lines(tmp_path: Path) -> None:
+    rows = [
+        {"_id": "7", "title": "A", "text": "a"},
+        {"_id": "8", "title": "B", "text": "b"},
+        {"id": 7, "title": "C", "text": "c"},
+    ]
+    path = write(tmp_path, "c.jsonl", "\n".join(json.dumps(r) for r in rows))
+    with pytest.raises(CorpusError) as info:
+        load_corpus(path)
+    assert str(info.value) == f"{path}:3: duplicate document id '7' (also in {path}:1)"
+
+
+def test_error_aborts_the_whole_load(tmp_path: Path) -> None:
+    # The bad file sorts last: documents already read must not come back half-loaded.
+    write(tmp_path, "a.md", GOOD)
+    write(tmp_path, "z.md", "---\ntitle: Z\n---\n")
+    with pytest.raises(CorpusError, match="empty body"):
+        load_corpus(tmp_path)
 
 
 def test_duplicate_ids_across_files(tmp_path: Path) -> None:
@@ -149,8 +228,23 @@ def test_synonym_file(tmp_path: Path) -> None:
     path = write(
         tmp_path, "s.txt", "# comment\nMLE,  ML engineer , machine learning engineer  # trailing\n\n"
     )
-    assert load_synonyms(path) == [["mle", "ml engineer", "machine learning engineer"]]
-    write(tmp_path, "bad.txt", "alone\n")
-    with pytest.raises(CorpusError, match=r"bad\.txt:1: .*two or more"):
-        load_synonyms(tmp_path / "bad.txt")
+    assert load_synonyms(path) == [("mle", "ml engineer", "machine learning engineer")]
     assert len(load_synonyms(ROOT / "corpus" / "synonyms.txt")) > 20
+
+
+@pytest.mark.parametrize(
+    ("content", "line_no"),
+    [("alone\n", 1), ("# c\na, b\n\nx, , y\n", 4), ("a, b,\n", 1), ("ok, fine\n,\n", 2)],
+)
+def test_malformed_synonym_line_is_named(tmp_path: Path, content: str, line_no: int) -> None:
+    path = write(tmp_path, "syn.txt", content)
+    with pytest.raises(CorpusError, match=rf"syn\.txt:{line_no}: .*two or more"):
+        load_synonyms(path)
+
+
+def test_synonym_file_not_utf8_or_missing(tmp_path: Path) -> None:
+    path = write(tmp_path, "syn.txt", b"a, b\ncaf\xe9, coffee\n")
+    with pytest.raises(CorpusError, match=r"syn\.txt:2: not UTF-8 text \(byte 0xe9 at offset 8\)"):
+        load_synonyms(path)
+    with pytest.raises(CorpusError, match="no such synonyms file"):
+        load_synonyms(tmp_path / "missing.txt")
