@@ -84,6 +84,8 @@ async def handle_message(
     is_dm = message.guild is None and getattr(message.channel, "guild_id", None) is None
     if not is_dm and not any(user.id == me.id for user in message.mentions):
         return False
+    if not _first_delivery(store, message.id):
+        return False
     payload = reply_payload(engine, store, question_from(message, me))
     try:
         await message.reply(mention_author=False, **_send_kwargs(payload))
@@ -91,6 +93,15 @@ async def handle_message(
         logger.error("message %s: reply failed: %s", message.id, exc)
         return False
     return True
+
+
+def _first_delivery(store: Store, message_id: int) -> bool:
+    """False when this message was already taken (a second worker copy, a replayed event)."""
+    try:
+        return store.claim_event(f"discord:message:{message_id}")
+    except StoreError:
+        logger.warning("message %s: store unavailable, answering without de-duplication", message_id)
+        return True
 
 
 def welcome_text(engine: Engine) -> str:

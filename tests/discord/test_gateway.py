@@ -160,6 +160,14 @@ def test_dm_is_answered_and_other_messages_are_not(engine: Engine, store: SQLite
         assert asyncio.run(handle_message(msg, me_, engine, store)) is False and http_.sent == []
 
 
+def test_a_message_delivered_twice_is_answered_once(engine: Engine, store: SQLiteStore) -> None:
+    first, me, http = dm_message("What is a feature store?")
+    again, _, http2 = dm_message("What is a feature store?")  # the same message id, e.g. a second worker
+    assert asyncio.run(handle_message(first, me, engine, store)) is True
+    assert asyncio.run(handle_message(again, me, engine, store)) is False
+    assert len(http.sent) == 1 and http2.sent == []
+
+
 def test_a_bare_mention_gets_help_and_an_unanswerable_one_gets_examples(
     engine: Engine, store: SQLiteStore
 ) -> None:
@@ -167,7 +175,7 @@ def test_a_bare_mention_gets_help_and_an_unanswerable_one_gets_examples(
     assert asyncio.run(handle_message(message, me, engine, store)) is True
     content = http.sent[0][1]["content"]
     assert content.startswith("Ask me a question") and engine.example_questions()[0] in content
-    message, me, http = channel_message("<@42> when does the cafeteria open?", mentions=[ME])
+    message, me, http = channel_message("<@42> when does the cafeteria open?", mentions=[ME], id="501")
     assert asyncio.run(handle_message(message, me, engine, store)) is True
     content = http.sent[0][1]["content"]
     assert "nothing good" in content and content.endswith(f"• {engine.example_questions()[-1]}")
