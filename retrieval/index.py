@@ -162,17 +162,9 @@ class BM25Index:
         weighted = _as_weights(query)
         if not any(t in self.vocabulary for t in weighted):
             return []
-        evidence = self.evidence(weighted)
-        floor = self.baseline(weighted)
-        # Only passages holding a query term can rank (the rest score exactly the
-        # baseline), so select among those instead of among every passage.
-        candidates = np.flatnonzero(evidence)
-        scores = evidence[candidates]
-        if floor:
-            scores += floor  # element by element the same sum as scores()
+        scores = self.scores(weighted)
         # rank-bm25's get_top_n would return passages without any query term; we don't.
-        keep = scores > floor + 1e-12
-        return best_k(candidates[keep], scores[keep], k)
+        return best_k_dense(scores, k, above=self.baseline(weighted) + 1e-12)
 
     def contains(self, term: str, passage: int) -> bool:
         """Whether passage number `passage` contains the analyzed term."""
@@ -269,20 +261,39 @@ class BM25Index:
         return index
 
 
+def best_k_dense(scores: np.ndarray, k: int, above: float) -> list[tuple[int, float]]:
+    """The k best entries of a score vector that are > `above`: highest first, ties by index."""
+    positions = _best_positions(scores, k, above)
+    return list(zip(positions.tolist(), scores[positions].tolist(), strict=True))
+
+
 def best_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """The k best (candidate, score) pairs: highest score first, ties in candidate order."""
-    if k <= 0 or candidates.size == 0:
-        return []
-    if candidates.size > k:
-        # Keep everything scoring at least the k-th best score (ties included), so the
-        # exact order below decides ties by candidate number, never by partition order.
-        kth = np.partition(scores, candidates.size - k)[candidates.size - k]
-        wide = scores >= kth
-        candidates, scores = candidates[wide], scores[wide]
-    order = np.lexsort((candidates, -scores))[:k]
-    return [
-        (int(i), float(v)) for i, v in zip(candidates[order].tolist(), scores[order].tolist(), strict=True)
-    ]
+    """The k best (candidate, score) pairs, candidates given in ascending order: highest
+    score first, ties in candidate order."""
+    positions = _best_positions(scores, k, -np.inf)
+    return list(zip(candidates[positions].tolist(), scores[positions].tolist(), strict=True))
+
+
+def _best_positions(scores: np.ndarray, k: int, above: float) -> np.ndarray:
+    """Positions of the k highest scores > `above`, best first, equal scores by position.
+
+    One partition finds the k-th best score; only the entries better than it, and the
+    first of those equal to it, are sorted exactly, so ties never depend on partition
+    order. (It partitions -scores for the k-th smallest: numpy's introselect is slow at
+    the far end of an array whose entries are mostly equal, as the no-match floor makes
+    them.)"""
+    n = scores.shape[0]
+    k = min(k, n)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    kth = -np.partition(-scores, k - 1)[k - 1] if k < n else -np.inf
+    if kth > above:
+        better = np.flatnonzero(scores > kth)
+        tied = np.flatnonzero(scores == kth)[: k - better.size]
+        positions = np.concatenate((better, tied))
+    else:
+        positions = np.flatnonzero(scores > above)
+    return positions[np.lexsort((positions, -scores[positions]))[:k]]
 
 
 def _as_weights(query: Mapping[str, float] | Sequence[str]) -> dict[str, float]:

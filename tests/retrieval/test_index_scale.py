@@ -15,7 +15,7 @@ import pytest
 import rank_bm25
 
 from retrieval import index as index_module
-from retrieval.index import BM25Index
+from retrieval.index import BM25Index, best_k, best_k_dense
 from retrieval.search import PassageSearch
 from retrieval.synonyms import Concept
 
@@ -113,3 +113,17 @@ def test_passage_search_top_is_the_naive_sort(seed: int) -> None:
             got = search.top(concepts, k)
             assert [i for i, _ in got] == naive_top(combined, own > 1e-12, k)
             assert [s for _, s in got] == [float(combined[i]) for i, _ in got]
+
+
+def test_selection_with_many_ties_and_a_floor() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(1, 400))
+        scores = rng.choice([0.0, 1.0, 2.0, 2.5], size=n)  # few distinct values: ties everywhere
+        for k in (1, 3, 10, n, n + 5):
+            for above in (-np.inf, 0.5, 2.0):
+                expected = naive_top(scores, scores > above, k)
+                got = best_k_dense(scores, k, above)
+                assert [i for i, _ in got] == expected
+                candidates = np.flatnonzero(scores > above)
+                assert [i for i, _ in best_k(candidates, scores[candidates], k)] == expected
