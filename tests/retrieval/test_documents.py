@@ -248,3 +248,18 @@ def test_synonym_file_not_utf8_or_missing(tmp_path: Path) -> None:
         load_synonyms(path)
     with pytest.raises(CorpusError, match="no such synonyms file"):
         load_synonyms(tmp_path / "missing.txt")
+
+
+def test_readme_example_document_loads(tmp_path: Path) -> None:
+    # corpus/README.md shows teams a document to copy: it must stay a valid one.
+    readme = (ROOT / "corpus" / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```markdown\n", 1)[1].split("```", 1)[0]
+    write(tmp_path, "onboarding.md", example)
+    [doc] = load_corpus(tmp_path)
+    assert (doc.id, doc.title, doc.authors, doc.site) == (
+        "onboarding-ml-team",
+        "How our ML team works",
+        ("Ada Lovelace", "Grace Hopper"),
+        "Team wiki",
+    )
+    assert doc.url == "https://wiki.example.com/ml-team" and doc.text.startswith("## Our on-call rotation")
