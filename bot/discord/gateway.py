@@ -105,7 +105,9 @@ def _first_delivery(store: Store, message_id: int) -> bool:
 
 
 def welcome_text(engine: Engine) -> str:
-    titles = "".join(f"\n• {render.defuse(d.title)}" for d in engine.documents[:10])
+    # Indexing, not slicing: a saved index (CAREERBOT_INDEX) loads documents lazily, without slices.
+    shown = range(min(10, len(engine.documents)))
+    titles = "".join(f"\n• {render.defuse(engine.documents[i].title)}" for i in shown)
     text = f"{WELCOME}\n\nI answer from:{titles}\n\nFor example:{_examples(engine)}"
     return render.truncate(text, render.CONTENT_LIMIT)
 

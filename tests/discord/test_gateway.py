@@ -13,7 +13,14 @@ import yarl
 from discord.http import HTTPClient, Route
 from discord.state import ConnectionState
 
-from bot.discord.gateway import WELCOME, handle_member_join, handle_message, intents, run_gateway
+from bot.discord.gateway import (
+    WELCOME,
+    handle_member_join,
+    handle_message,
+    intents,
+    run_gateway,
+    welcome_text,
+)
 from bot.settings import Settings, SettingsError
 from bot.store import StoreError
 from bot.store.sqlite import SQLiteStore
@@ -212,6 +219,13 @@ def test_member_join_welcomes_once_and_releases_on_failure(engine: Engine, store
     assert asyncio.run(handle_member_join(again, engine, store)) is False and http2.sent == []
     bot_member, http3 = member(user={**ANN, "id": "8", "bot": True})
     assert asyncio.run(handle_member_join(bot_member, engine, store)) is False and http3.sent == []
+
+
+def test_welcome_text_is_the_same_from_a_saved_index(engine: Engine, tmp_path: Path) -> None:
+    engine.save(tmp_path / "index")
+    loaded = Engine.load(tmp_path / "index")
+    assert welcome_text(loaded) == welcome_text(engine)
+    assert all(f"• {d.title}" in welcome_text(engine) for d in engine.documents)
 
 
 class NoStore:
