@@ -199,11 +199,9 @@ class InteractionHandler:
                 payload, lambda: self.answer_data(question, ephemeral=False, asked_by=who), ephemeral=False
             )
         if custom_id.startswith(render.ASK_PREFIX):
-            examples = self.engine.example_questions()
-            position = custom_id[len(render.ASK_PREFIX) :]
-            if not position.isdigit() or int(position) >= len(examples):
+            example = render.example_question(custom_id, self.engine.example_questions())
+            if example is None:
                 return expired
-            example = examples[int(position)]
             return self._respond(payload, lambda: self.answer_data(example))
         return expired
 

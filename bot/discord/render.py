@@ -141,11 +141,31 @@ def feedback_row(share: bool) -> dict:
     return {"type": 1, "components": buttons}
 
 
+def example_custom_id(position: int, question: str) -> str:
+    """ "ask:<question>" when it fits in a custom_id, else "ask:#<position>": a button keeps asking
+    what its label shows even if the example list changes between two deploys."""
+    whole = f"{ASK_PREFIX}{question}"
+    return (
+        whole
+        if len(whole) <= CUSTOM_ID_LIMIT and not question.startswith("#")
+        else f"{ASK_PREFIX}#{position}"
+    )
+
+
+def example_question(custom_id: str, examples: Sequence[str]) -> str | None:
+    """The question an example button asks (None for an unknown position)."""
+    rest = custom_id[len(ASK_PREFIX) :]
+    if not rest.startswith("#"):
+        return rest or None
+    position = rest[1:]
+    return examples[int(position)] if position.isdigit() and int(position) < len(examples) else None
+
+
 def example_row(questions: Sequence[str]) -> dict:
-    """The example questions as buttons; the custom_id carries the question's position."""
+    """The example questions as buttons."""
     return {
         "type": 1,
-        "components": [button(q, f"{ASK_PREFIX}{n}") for n, q in enumerate(questions[:BUTTONS_PER_ROW])],
+        "components": [button(q, example_custom_id(n, q)) for n, q in enumerate(questions[:BUTTONS_PER_ROW])],
     }
 
 

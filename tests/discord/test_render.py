@@ -110,10 +110,16 @@ def test_no_answer_lists_examples_as_buttons_or_text() -> None:
     unanswered = Answer(question="cafeteria hours?", answered=False)
     with_buttons = render.answer_message(unanswered, examples=EXAMPLES)
     assert [b["custom_id"] for b in with_buttons["components"][0]["components"]] == [
-        "ask:0",
-        "ask:1",
-        "ask:2",
+        f"ask:{q}" for q in EXAMPLES
     ]
+    long_one = "Why " + "really " * 20 + "?"
+    assert render.example_custom_id(4, long_one) == "ask:#4" and render.example_custom_id(0, "#1") == "ask:#0"
+    assert render.example_question("ask:#1", EXAMPLES) == EXAMPLES[1]
+    assert render.example_question(render.example_custom_id(0, EXAMPLES[0]), ()) == EXAMPLES[0]
+    assert (
+        render.example_question("ask:#7", EXAMPLES) is None
+        and render.example_question("ask:", EXAMPLES) is None
+    )
     plain = render.answer_message(unanswered, examples=EXAMPLES, ephemeral=False, buttons=False)
     assert "components" not in plain and "flags" not in plain
     assert plain["content"].endswith("\n• Do I need DevOps?")
