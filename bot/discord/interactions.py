@@ -129,9 +129,11 @@ class InteractionHandler:
                 logger.info("interaction %s: answer not ready in time, deferring", payload.get("id"))
 
         def after_send() -> None:
-            future.add_done_callback(
-                lambda done: self._workers.submit(self._deliver, payload, done, ephemeral)
-            )
+            # Queued behind its own build (FIFO), so waiting on it in a worker cannot deadlock.
+            try:
+                self._workers.submit(self._deliver, payload, future, ephemeral)
+            except RuntimeError:  # shutting down: deliver here rather than drop an acknowledged answer
+                self._deliver(payload, future, ephemeral)
 
         body: dict = {
             "type": DEFERRED_CHANNEL_MESSAGE,

@@ -135,7 +135,16 @@ def test_answers_are_deferred_only_when_slow(
     fast = handler.handle(payload)  # the gate is open: the answer is ready at once
     assert fast.body["type"] == 4 and fast.after_send is None
     assert fast.body["data"]["embeds"] == edit.body["embeds"]
-    handler.shutdown()
+
+    gated.gate.clear()
+    late = handler.handle(payload)  # slow again, and the process is told to stop meanwhile
+    assert late.body["type"] == 5 and late.after_send is not None
+    stopping = threading.Thread(target=handler.shutdown)  # drain: waits for acknowledged answers
+    stopping.start()
+    gated.gate.set()
+    late.after_send()  # the response went out during shutdown: the answer is still delivered
+    stopping.join(10)
+    assert len(discord_api.wait_for("PATCH", count=2)) == 2
 
 
 def test_without_a_rest_client_answers_are_always_immediate(engine: Engine, store: SQLiteStore) -> None:
