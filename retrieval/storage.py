@@ -53,7 +53,9 @@ class LazyPassages(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self._numbers)
 
-    def __getitem__(self, i: int) -> Passage:  # type: ignore[override]  # slices are not needed
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
         if not -len(self) <= i < len(self):
             raise IndexError(i)
         i %= len(self)
@@ -78,7 +80,9 @@ class LazyDocuments(Sequence[Document]):
     def __len__(self) -> int:
         return len(self._rows)
 
-    def __getitem__(self, i: int) -> Document:  # type: ignore[override]
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
         doc_id, title, url, authors, site = self._rows[i]
         return Document.model_construct(
             id=doc_id, title=title, text="", url=url, authors=tuple(authors), site=site
