@@ -8,6 +8,7 @@ never produce a <!channel>, <!here> or <@U...> ping. The only mention we build i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
@@ -25,10 +26,33 @@ from slack_sdk.models.blocks import (
 from bot.text import truncate
 from retrieval import EXAMPLE_QUESTIONS, NO_ANSWER_TEXT, Answer, Document, Hit, OverviewItem
 
+__all__ = [
+    "answer_blocks",
+    "answer_text",
+    "escape",
+    "help_blocks",
+    "home_view",
+    "no_answer_blocks",
+    "overview_blocks",
+    "overview_text",
+    "question_problem_blocks",
+    "question_problem_text",
+    "recorded_vote_blocks",
+    "replace_feedback",
+    "vote_notice",
+    "welcome_blocks",
+]
+
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
 BUTTON_VALUE_LIMIT = 2000
+BUTTON_TEXT_LIMIT = 75
 FALLBACK_LIMIT = 3000
+MAX_EXAMPLES = 5  # an actions block allows 25 elements; more than a few is noise
+TITLE_LIMIT = 300  # a title, author list or site name in a source line (after escaping)
+URL_LIMIT = 2000  # a longer url is shown as plain text rather than a link
+
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
 # action_id values, used by the listeners that handle them.
 VOTE_UP = "vote_up"
@@ -56,28 +80,36 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def clip(escaped: str, limit: int) -> str:
+    """truncate() for text already escaped: never leaves half an entity ("&am…") behind."""
+    cut = truncate(escaped, limit)
+    if cut != escaped:
+        cut = _PARTIAL_ENTITY.sub("", cut[:-1]).rstrip() + "…"
+    return cut
+
+
 def quote(text: str) -> str:
     """A passage as a Slack block quote, escaped and within a section's limit."""
     body = "\n".join(f"> {line}" if line.strip() else ">" for line in escape(text).split("\n"))
-    return truncate(body, SECTION_LIMIT)
+    return clip(body, SECTION_LIMIT)
 
 
 def _link(url: str | None, label: str) -> str:
-    label = escape(label).replace("|", "¦")
-    if url and url.startswith(("http://", "https://")):
+    # The label is cut before it is wrapped, so a long title can never leave a link unclosed.
+    label = clip(escape(label).replace("|", "¦"), TITLE_LIMIT)
+    if url and url.startswith(("http://", "https://")) and len(url) <= URL_LIMIT:
         return f"<{escape(url).replace('|', '%7C')}|{label}>"
     return label
 
 
 def source_line(hit: Hit | Document) -> str:
-    """ "Title (linked) · authors · site" as mrkdwn."""
-    url = hit.url
-    parts = [f"*{_link(url, hit.title)}*"]
+    """ "Title (linked) · authors · site" as mrkdwn, within a section's limit."""
+    parts = [f"*{_link(hit.url, hit.title)}*"]
     if hit.authors:
-        parts.append(escape(", ".join(hit.authors)))
+        parts.append(clip(escape(", ".join(hit.authors)), TITLE_LIMIT))
     if hit.site:
-        parts.append(escape(hit.site))
-    return truncate(" · ".join(parts), SECTION_LIMIT)
+        parts.append(clip(escape(hit.site), TITLE_LIMIT))
+    return " · ".join(parts)
 
 
 def _vote_value(answer: Answer) -> str:
@@ -105,15 +137,22 @@ def feedback_block(answer: Answer) -> ActionsBlock:
     )
 
 
+VOTE_NOT_SAVED = "Sorry, your vote could not be saved. Please try again later."
+
+
+def vote_notice(vote: str, saved: bool = True) -> str:
+    """The private confirmation of a vote on an answer other people see too."""
+    if not saved:
+        return VOTE_NOT_SAVED
+    emoji, other = ("👍", "👎") if vote == "up" else ("👎", "👍")
+    return f"Thanks, your {emoji} is recorded. Click {other} on the answer to change it."
+
+
 def recorded_vote_blocks(vote: str, value: str, saved: bool = True) -> list[Block]:
     """What replaces the 👍/👎 buttons after a click: the vote, and a button to change it."""
     emoji = "👍" if vote == "up" else "👎"
     other, other_action = ("👎", VOTE_DOWN) if vote == "up" else ("👍", VOTE_UP)
-    text = (
-        f"Thanks, your {emoji} is recorded."
-        if saved
-        else "Sorry, your vote could not be saved. Please try again later."
-    )
+    text = f"Thanks, your {emoji} is recorded." if saved else VOTE_NOT_SAVED
     return [
         ContextBlock(block_id=f"{FEEDBACK_BLOCK}_note", elements=[MarkdownTextObject(text=text)]),
         ActionsBlock(
@@ -140,27 +179,28 @@ def answer_blocks(
     asked_by: str | None = None,
     share: bool = False,
     feedback: bool = True,
+    examples: Sequence[str] = EXAMPLE_QUESTIONS,
 ) -> list[dict]:
-    """Block Kit for an answer: each passage quoted with its source, then the buttons."""
+    """Block Kit for an answer: each passage quoted with its source, then the buttons.
+
+    An unanswered question gets the no-answer reply, with `examples` as buttons.
+    """
     if not answer.answered:
-        return no_answer_blocks(answer.question if restate else None)
+        return no_answer_blocks(answer.question if restate else None, examples)
     blocks: list[Block] = []
     if asked_by:
+        # The one mention we build: the person who shared, from the id Slack gave us.
         blocks.append(
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=truncate(f"<@{asked_by}> asked: *{escape(answer.question)}*", SECTION_LIMIT)
+                        text=f"<@{asked_by}> asked: *{clip(escape(answer.question), SECTION_LIMIT - 40)}*"
                     )
                 ]
             )
         )
     elif restate:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(text=truncate(f"*Q: {escape(answer.question)}*", SECTION_LIMIT))
-            )
-        )
+        blocks.append(_restated(answer.question))
     for hit in answer.hits:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=quote(hit.text))))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=source_line(hit))]))
@@ -187,32 +227,50 @@ def answer_text(answer: Answer) -> str:
     if not answer.answered:
         return escape(NO_ANSWER_TEXT)
     best = answer.hits[0]
-    return truncate(f"{escape(best.text)} (from {escape(best.title)})", FALLBACK_LIMIT)
+    return clip(f"{escape(best.text)} (from {escape(best.title)})", FALLBACK_LIMIT)
 
 
-def example_buttons(questions: Sequence[str] = EXAMPLE_QUESTIONS) -> ActionsBlock:
-    return ActionsBlock(
-        block_id="examples",
-        elements=[
-            ButtonElement(
-                text=PlainTextObject(text=truncate(q, 75)),
-                action_id=f"{ASK_EXAMPLE}_{n}",
-                value=truncate(q, BUTTON_VALUE_LIMIT),
-            )
-            for n, q in enumerate(questions)
-        ],
-    )
-
-
-def no_answer_blocks(question: str | None = None) -> list[dict]:
-    """The honest no-answer reply with example questions as buttons."""
-    blocks: list[Block] = []
-    if question:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=truncate(f"*Q: {escape(question)}*", SECTION_LIMIT)))
+def example_buttons(questions: Sequence[str]) -> list[Block]:
+    """Buttons that ask the example questions (none when there are none)."""
+    questions = [q for q in questions if q.strip()][:MAX_EXAMPLES]
+    if not questions:
+        return []
+    return [
+        ActionsBlock(
+            block_id="examples",
+            elements=[
+                ButtonElement(
+                    # plain_text: Slack shows it as typed, so a button label cannot ping anyone
+                    text=PlainTextObject(text=truncate(q, BUTTON_TEXT_LIMIT)),
+                    action_id=f"{ASK_EXAMPLE}_{n}",
+                    value=truncate(q, BUTTON_VALUE_LIMIT),
+                )
+                for n, q in enumerate(questions)
+            ],
         )
+    ]
+
+
+def _restated(question: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=f"*Q: {clip(escape(question), SECTION_LIMIT - 10)}*"))
+
+
+def no_answer_blocks(question: str | None = None, examples: Sequence[str] = EXAMPLE_QUESTIONS) -> list[dict]:
+    """The honest no-answer reply with example questions as buttons."""
+    blocks: list[Block] = [_restated(question)] if question else []
     blocks.append(SectionBlock(text=MarkdownTextObject(text=escape(NO_ANSWER_TEXT))))
-    blocks.append(example_buttons())
+    blocks.extend(example_buttons(examples))
+    return _validated(blocks)
+
+
+def question_problem_text(problem: str) -> str:
+    return clip(escape(f"I couldn't read that as a question. {problem}"), SECTION_LIMIT)
+
+
+def question_problem_blocks(problem: str, examples: Sequence[str] = EXAMPLE_QUESTIONS) -> list[dict]:
+    """A kind reply to an empty or too long question (QuestionError), with examples to try."""
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=question_problem_text(problem)))]
+    blocks.extend(example_buttons(examples))
     return _validated(blocks)
 
 
@@ -221,7 +279,7 @@ def overview_blocks(items: Sequence[OverviewItem]) -> list[dict]:
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text="ML engineer vs software engineer"))]
     for item in items:
         text = f"*{escape(item.aspect)}*\n{quote(item.hit.text)}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(text, SECTION_LIMIT))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(text, SECTION_LIMIT))))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=source_line(item.hit))]))
     blocks.append(
         ContextBlock(elements=[MarkdownTextObject(text="Ask about one aspect with `/mle-vs-swe QUESTION`.")])
@@ -230,41 +288,61 @@ def overview_blocks(items: Sequence[OverviewItem]) -> list[dict]:
 
 
 def overview_text(items: Sequence[OverviewItem]) -> str:
-    return truncate(
+    """The plain `text` fallback of the overview."""
+    return clip(
         "ML engineer vs software engineer: " + " ".join(escape(i.hit.text) for i in items[:1]), FALLBACK_LIMIT
     )
 
 
-def help_blocks() -> list[dict]:
-    return _validated([SectionBlock(text=MarkdownTextObject(text=COMMANDS_HELP)), example_buttons()])
+def help_blocks(examples: Sequence[str] = EXAMPLE_QUESTIONS) -> list[dict]:
+    """Usage of the commands (`/mle-vs-swe help`), with example questions as buttons."""
+    return _validated([SectionBlock(text=MarkdownTextObject(text=COMMANDS_HELP)), *example_buttons(examples)])
 
 
-def _about_blocks(documents: Sequence[Document]) -> list[Block]:
-    docs = "\n".join(f"• {source_line(d)}" for d in documents[:20])
-    if len(documents) > 20:
-        docs += f"\n• …and {len(documents) - 20} more"
-    return [
+def document_list(documents: Sequence[Document]) -> str:
+    """The documents as linked lines, whole lines only, within a section's limit."""
+    heading, lines, used = "*What I answer from*", [], 0
+    budget = SECTION_LIMIT - len(heading) - 40  # room for the "...and N more" line
+    for doc in documents:
+        line = f"• {source_line(doc)}"
+        if used + len(line) + 1 > budget:
+            break
+        lines.append(line)
+        used += len(line) + 1
+    if len(lines) < len(documents):
+        lines.append(f"• …and {len(documents) - len(lines)} more")
+    return "\n".join([heading, *lines])
+
+
+def _about_blocks(documents: Sequence[Document], examples: Sequence[str]) -> list[Block]:
+    blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=escape(WELCOME_TEXT))),
-        SectionBlock(text=MarkdownTextObject(text=truncate(f"*What I answer from*\n{docs}", SECTION_LIMIT))),
+        SectionBlock(text=MarkdownTextObject(text=document_list(documents))),
         SectionBlock(text=MarkdownTextObject(text=COMMANDS_HELP)),
-        DividerBlock(),
-        SectionBlock(text=MarkdownTextObject(text="*Try one of these:*")),
-        example_buttons(),
     ]
+    buttons = example_buttons(examples)
+    if buttons:
+        blocks += [
+            DividerBlock(),
+            SectionBlock(text=MarkdownTextObject(text="*Try one of these:*")),
+            *buttons,
+        ]
+    return blocks
 
 
-def home_view(documents: Sequence[Document]) -> dict:
+def home_view(documents: Sequence[Document], examples: Sequence[str] = EXAMPLE_QUESTIONS) -> dict:
     """The App Home tab: what the bot covers, the commands, example questions."""
     return {
         "type": "home",
         "blocks": _validated(
-            [HeaderBlock(text=PlainTextObject(text="careerbot")), *_about_blocks(documents)]
+            [HeaderBlock(text=PlainTextObject(text="careerbot")), *_about_blocks(documents, examples)]
         ),
     }
 
 
-def welcome_blocks(documents: Sequence[Document]) -> list[dict]:
-    return _validated(_about_blocks(documents))
+def welcome_blocks(documents: Sequence[Document], examples: Sequence[str] = EXAMPLE_QUESTIONS) -> list[dict]:
+    """The welcome for a new member of an onboarding channel: the Home tab's content."""
+    return _validated(_about_blocks(documents, examples))
 
 
 def _validated(blocks: Sequence[Block]) -> list[dict]:

@@ -32,12 +32,10 @@ def serve(settings: Settings, mode: str | None = None) -> int:
 
 def serve_http(settings: Settings) -> int:
     """Check the settings, then replace this process with gunicorn (the production server)."""
-    if settings.has_slack:
-        settings.require_slack_http()
-    elif not settings.has_discord:
-        settings.require("slack_bot_token")
     from bot.store import open_store
+    from bot.web import check_web_settings
 
+    check_web_settings(settings)  # the same check every worker makes, once, in one line
     open_store(settings).close()  # a bad DATABASE_URL or CAREERBOT_DB stops start-up here, in one line
     gunicorn = shutil.which(
         "gunicorn", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -45,7 +43,9 @@ def serve_http(settings: Settings) -> int:
     if gunicorn is None:
         print("careerbot: error: gunicorn is not installed (pip install -e .)", file=sys.stderr)
         return 2
+    # gunicorn_conf.py reads these from the environment; a value from .env counts too.
     os.environ["PORT"] = str(settings.port)
+    os.environ["WEB_CONCURRENCY"] = str(settings.web_concurrency)
     os.execv(gunicorn, [gunicorn, "-c", str(GUNICORN_CONF), "bot.web:app_from_env()"])
     return 0  # not reached
 

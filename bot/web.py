@@ -25,18 +25,41 @@ logger = logging.getLogger(__name__)
 _BOLT_APPS: list[App] = []
 
 
+def slack_problem(settings: Settings) -> str | None:
+    """None when Slack's HTTP settings are complete, else one line naming the missing variable."""
+    try:
+        settings.require_slack_http()
+    except SettingsError as exc:
+        return str(exc)
+    return None
+
+
+def check_web_settings(settings: Settings) -> None:
+    """Raise SettingsError (one line) unless the web process has something to serve.
+
+    Slack needs no Discord setting and Discord no Slack setting: with Discord configured, a
+    missing Slack setting only makes /slack/events answer 503 naming it. Without Discord,
+    the Slack settings must be complete.
+    """
+    problem = slack_problem(settings)
+    if problem is None or settings.has_discord:
+        return
+    if not settings.has_slack and (settings.discord_public_key or settings.discord_application_id):
+        settings.require_discord()  # Discord half set up: name what Discord still needs
+    if not settings.has_slack:
+        raise SettingsError(f"{problem.split(':')[0]} (nor DISCORD_PUBLIC_KEY): nothing to serve")
+    raise SettingsError(problem)
+
+
 def create_web_app(settings: Settings, engine: Engine | None = None, store: Store | None = None) -> Flask:
     """The Flask app with every route; Slack and Discord each need only their own settings."""
-    if not settings.has_slack and not settings.has_discord:
-        raise SettingsError(
-            "SLACK_BOT_TOKEN is not set (and no DISCORD_PUBLIC_KEY/DISCORD_APPLICATION_ID): nothing to serve"
-        )
+    check_web_settings(settings)
     engine = engine or build_engine(settings)
     store = store or open_store(settings)
     flask_app = Flask("careerbot")
 
-    if settings.has_slack:
-        settings.require_slack_http()
+    problem = slack_problem(settings)
+    if problem is None:
         bolt = create_app(settings, engine, store)
         _BOLT_APPS.append(bolt)
         slack_handler = SlackRequestHandler(bolt)
@@ -45,11 +68,11 @@ def create_web_app(settings: Settings, engine: Engine | None = None, store: Stor
         def slack_events():  # noqa: ANN202 - a Flask view
             return slack_handler.handle(request)
     else:
-        missing = "SLACK_BOT_TOKEN is not set: this deployment serves Discord only"
+        logger.warning("Slack is not configured (%s); serving Discord only", problem)
 
         @flask_app.post("/slack/events")
         def slack_not_configured():  # noqa: ANN202
-            return jsonify(error=missing), 503
+            return jsonify(error=problem), 503
 
     from bot.discord.http import create_discord_blueprint
 
@@ -57,7 +80,13 @@ def create_web_app(settings: Settings, engine: Engine | None = None, store: Stor
 
     @flask_app.get("/healthz")
     def healthz():  # noqa: ANN202
-        return jsonify(ok=True, documents=len(engine.documents), passages=len(engine.passages))
+        return jsonify(
+            ok=True,
+            slack=problem is None,
+            discord=settings.has_discord,
+            documents=len(engine.documents),
+            passages=len(engine.passages),
+        )
 
     return flask_app
 

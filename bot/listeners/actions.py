@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -12,11 +13,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.listeners.replies import answer_reply
-from bot.store import Store, StoreError, VoteRecord
+from bot.store import Store, StoreError, Vote, VoteRecord
 from retrieval import Engine
 
 
 def _vote_payload(value: str) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
+    """(question, passage ids, scores) from a vote button's value; empty when unreadable."""
     try:
         data = json.loads(value)
         return (
@@ -28,24 +30,49 @@ def _vote_payload(value: str) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
         return "", (), ()
 
 
+def _where(body: dict[str, Any]) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(channel, message ts, message) of the clicked button's message.
+
+    Slack leaves `message` out of the payload for ephemeral messages; the container still
+    names the channel and the message ts.
+    """
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return channel, container.get("message_ts") or message.get("ts"), message
+
+
+def _only_the_voter_sees(body: dict[str, Any], channel: str | None) -> bool:
+    """An ephemeral answer, or one in the person's DM with the bot (DM ids start with D)."""
+    return bool((body.get("container") or {}).get("is_ephemeral")) or (channel or "").startswith("D")
+
+
 def register(app: App, engine: Engine, store: Store) -> None:
+    def answer_blocks_for_vote(message: dict[str, Any], question: str) -> list[dict]:
+        """The answer's blocks as shown: from the payload, or re-rendered when Slack left them
+        out (ephemeral answers). The engine is deterministic, so this is the same answer."""
+        if message.get("blocks"):
+            return message["blocks"]
+        return answer_reply(engine, store, question, restate=True, share=True).blocks
+
     @app.action(re.compile(f"^({blocks.VOTE_UP}|{blocks.VOTE_DOWN})$"))
     def vote(
         ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, logger: logging.Logger
     ) -> None:
         ack()
-        vote_kind = "up" if action["action_id"] == blocks.VOTE_UP else "down"
-        container = body.get("container", {})
-        channel = container.get("channel_id") or body.get("channel", {}).get("id")
-        message_ts = container.get("message_ts") or body.get("message", {}).get("ts")
-        question, passage_ids, scores = _vote_payload(action.get("value", ""))
+        vote_kind: Vote = "up" if action["action_id"] == blocks.VOTE_UP else "down"
+        user = body["user"]["id"]
+        channel, message_ts, message = _where(body)
+        value = action.get("value", "")
+        question, passage_ids, scores = _vote_payload(value)
         saved = True
         try:
+            # One row per (answer message, person): a second click replaces the first.
             store.record_vote(
                 VoteRecord(
                     platform="slack",
                     answer_key=f"{channel}:{message_ts}",
-                    user=body["user"]["id"],
+                    user=user,
                     vote=vote_kind,
                     question=question,
                     passage_ids=passage_ids,
@@ -55,26 +82,36 @@ def register(app: App, engine: Engine, store: Store) -> None:
             )
         except StoreError:
             saved = False
-            logger.error(
-                "vote by %s on %s:%s not saved", body["user"]["id"], channel, message_ts, exc_info=True
+            logger.error("vote by %s on %s:%s not saved", user, channel, message_ts, exc_info=True)
+
+        if not _only_the_voter_sees(body, channel):
+            # An answer other people see: replacing its buttons would show one person's vote
+            # to everyone and take the buttons from the others, so the voter is told privately.
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=blocks.escape(blocks.vote_notice(vote_kind, saved)),
             )
+            return
         new_blocks = blocks.replace_feedback(
-            body.get("message", {}).get("blocks", []), vote_kind, action["value"], saved
+            answer_blocks_for_vote(message, question), vote_kind, value, saved
         )
-        text = body.get("message", {}).get("text") or "careerbot answer"
-        if container.get("is_ephemeral") or not message_ts:
+        text = message.get("text") or "careerbot answer"
+        if (body.get("container") or {}).get("is_ephemeral") or not message_ts:
             respond(replace_original=True, text=text, blocks=new_blocks)
-        else:
-            try:
-                client.chat_update(channel=channel, ts=message_ts, text=text, blocks=new_blocks)
-            except SlackApiError as exc:
-                logger.error(
-                    "could not show the vote on %s:%s: %s", channel, message_ts, exc.response.get("error")
-                )
+            return
+        try:
+            client.chat_update(channel=channel, ts=message_ts, text=text, blocks=new_blocks)
+        except SlackApiError as exc:
+            logger.error(
+                "could not show the vote on %s:%s: %s", channel, message_ts, exc.response.get("error")
+            )
 
     @app.action(blocks.SHARE)
     def share(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
+        # Re-asked rather than copied from the payload (Slack leaves ephemeral messages out);
+        # the engine is deterministic, so it is the answer the person saw.
         reply = answer_reply(engine, store, action.get("value", ""), asked_by=body["user"]["id"])
         respond(response_type="in_channel", replace_original=False, text=reply.text, blocks=reply.blocks)
 
@@ -83,25 +120,30 @@ def register(app: App, engine: Engine, store: Store) -> None:
         ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond, logger: logging.Logger
     ) -> None:
         ack()
-        container = body.get("container", {})
-        channel = container.get("channel_id") or body.get("channel", {}).get("id")
+        question = action.get("value", "")
+        channel, _, message = _where(body)
         if body.get("view") or not channel:
             # From the App Home tab: answer in a DM with the person.
-            reply = answer_reply(engine, store, action.get("value", ""), restate=True)
-            client.chat_postMessage(channel=body["user"]["id"], text=reply.text, blocks=reply.blocks)
+            reply = answer_reply(engine, store, question, restate=True)
+            try:
+                client.chat_postMessage(channel=body["user"]["id"], text=reply.text, blocks=reply.blocks)
+            except SlackApiError as exc:
+                logger.error("example answer to %s failed: %s", body["user"]["id"], exc.response.get("error"))
             return
-        if container.get("is_ephemeral"):
-            reply = answer_reply(engine, store, action.get("value", ""), restate=True, share=True)
+        if (body.get("container") or {}).get("is_ephemeral"):
+            reply = answer_reply(engine, store, question, restate=True, share=True)
             respond(replace_original=False, response_type="ephemeral", text=reply.text, blocks=reply.blocks)
             return
-        reply = answer_reply(engine, store, action.get("value", ""), restate=True)
-        message = body.get("message", {})
+        reply = answer_reply(engine, store, question, restate=True)
+        # In a channel the answer goes to the thread of the message with the buttons; in a DM
+        # it is the next message, unless the buttons were already in a thread.
+        thread_ts = message.get("thread_ts") or (None if channel.startswith("D") else message.get("ts"))
         try:
             client.chat_postMessage(
                 channel=channel,
-                thread_ts=message.get("thread_ts") or message.get("ts"),
                 text=reply.text,
                 blocks=reply.blocks,
+                **({"thread_ts": thread_ts} if thread_ts else {}),
             )
         except SlackApiError as exc:
             logger.error("example answer failed in %s: %s", channel, exc.response.get("error"))

@@ -17,6 +17,8 @@ CAREER_USAGE = (
     "Ask me something after the command, for example: `/career What does an ML engineer do day to day?`"
 )
 
+HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
+
 
 def register(app: App, engine: Engine, store: Store) -> None:
     @app.command("/mle-vs-swe")
@@ -29,8 +31,12 @@ def register(app: App, engine: Engine, store: Store) -> None:
                 text=blocks.overview_text(items),
                 blocks=blocks.overview_blocks(items),
             )
-        elif text.lower() in ("help", "-h", "--help", "?"):
-            ack(response_type="ephemeral", text=blocks.COMMANDS_HELP, blocks=blocks.help_blocks())
+        elif text.lower() in HELP_WORDS:
+            ack(
+                response_type="ephemeral",
+                text=blocks.COMMANDS_HELP,
+                blocks=blocks.help_blocks(engine.example_questions()),
+            )
         else:
             reply = answer_reply(engine, store, text, restate=True, share=True)
             ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)
@@ -38,8 +44,12 @@ def register(app: App, engine: Engine, store: Store) -> None:
     @app.command("/career")
     def career(ack: Ack, command: dict) -> None:
         text = (command.get("text") or "").strip()
-        if not text or text.lower() in ("help", "-h", "--help", "?"):
-            ack(response_type="ephemeral", text=CAREER_USAGE, blocks=blocks.help_blocks())
+        if not text or text.lower() in HELP_WORDS:
+            ack(
+                response_type="ephemeral",
+                text=CAREER_USAGE,
+                blocks=blocks.help_blocks(engine.example_questions()),
+            )
             return
         reply = answer_reply(engine, store, text, restate=True, share=True)
         ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -14,10 +16,45 @@ from bot.store import Store, StoreError
 from retrieval import Engine
 
 
+def looks_like_id(channel: str) -> bool:
+    """Slack channel ids are upper-case letters and digits starting with C or G; names are
+    lower-case (Slack forbids capitals in names)."""
+    return channel[:1] in ("C", "G") and channel.isupper() and channel.isalnum()
+
+
+class ChannelNames:
+    """Channel id -> name via conversations.info, remembered for a while: a join burst
+    (a whole team added to #welcome) should not cost one Web API call per person."""
+
+    def __init__(self, ttl_seconds: float = 600.0) -> None:
+        self.ttl = ttl_seconds
+        self._names: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, client: WebClient, channel: str, logger: logging.Logger) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._names.get(channel)
+        if cached and now - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            info = client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            logger.warning("could not look up channel %s: %s", channel, exc.response.get("error"))
+            return None
+        name = str((info.get("channel") or {}).get("name") or "")
+        with self._lock:
+            self._names[channel] = (now, name)
+        return name
+
+
 def register(app: App, engine: Engine, store: Store, settings: Settings) -> None:
-    home = blocks.home_view(engine.documents)
-    welcome = blocks.welcome_blocks(engine.documents)
+    # Built once: the engine is read-only, so every person sees the same Home tab and welcome.
+    home = blocks.home_view(engine.documents, engine.example_questions())
+    welcome = blocks.welcome_blocks(engine.documents, engine.example_questions())
     onboarding = settings.onboarding_channels
+    onboarding_names = {c.lower() for c in onboarding if not looks_like_id(c)}
+    names = ChannelNames()
 
     @app.event("app_home_opened")
     def on_home(client: WebClient, event: dict, logger: logging.Logger) -> None:
@@ -33,15 +70,10 @@ def register(app: App, engine: Engine, store: Store, settings: Settings) -> None
     def is_onboarding(client: WebClient, channel: str, logger: logging.Logger) -> bool:
         if channel in onboarding:
             return True
-        if not any(not c.startswith(("C", "G")) or c.lower() == c for c in onboarding):
+        if not onboarding_names or not channel:
             return False  # only IDs configured: no need to look the name up
-        try:
-            info = client.conversations_info(channel=channel)
-        except SlackApiError as exc:
-            logger.warning("could not look up channel %s: %s", channel, exc.response.get("error"))
-            return False
-        name = (info.get("channel") or {}).get("name", "")
-        return name in onboarding or name.lower() in {c.lower() for c in onboarding}
+        name = names.get(client, channel, logger)
+        return name is not None and name.lower() in onboarding_names
 
     @app.event("member_joined_channel")
     def on_join(client: WebClient, event: dict, context: dict, logger: logging.Logger) -> None:

@@ -12,8 +12,6 @@ from retrieval import Answer, Engine, QuestionError
 
 logger = logging.getLogger(__name__)
 
-QUESTION_PROBLEM = "I couldn't read that as a question: {problem}"
-
 
 class Reply(BaseModel):
     """A rendered reply: the fallback text and the blocks."""
@@ -34,11 +32,15 @@ def answer_reply(
     asked_by: str | None = None,
 ) -> Reply:
     """Ask the engine and render the answer (or the no-answer reply, or a question problem)."""
+    examples = engine.example_questions()
     try:
         answer = engine.ask(question)
     except QuestionError as exc:
-        text = blocks.escape(QUESTION_PROBLEM.format(problem=exc))
-        return Reply(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+        # An empty or too long question is not an error of ours: say what to change, kindly.
+        return Reply(
+            text=blocks.question_problem_text(str(exc)),
+            blocks=blocks.question_problem_blocks(str(exc), examples),
+        )
     if not answer.answered:
         try:
             store.log_unanswered(platform, answer.question)
@@ -47,7 +49,11 @@ def answer_reply(
     return Reply(
         text=blocks.answer_text(answer),
         blocks=blocks.answer_blocks(
-            answer, restate=restate, share=share and answer.answered, asked_by=asked_by
+            answer,
+            restate=restate,
+            share=share and answer.answered,
+            asked_by=asked_by,
+            examples=examples,
         ),
         answer=answer,
     )

@@ -7,10 +7,12 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from bot.settings import Settings
@@ -85,11 +87,20 @@ class Server:
         return http_post(self.url + path, body, headers)
 
 
+@contextmanager
+def running(app: Flask) -> Iterator[Server]:
+    """Serve a Flask app over real HTTP on an ephemeral port, in a thread."""
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{http.server_port}")
+    finally:
+        http.shutdown()
+        http.server_close()
+
+
 @pytest.fixture
 def server(settings: Settings, engine: Engine, store: SQLiteStore) -> Iterator[Server]:
-    app = create_web_app(settings, engine, store)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield Server(f"http://127.0.0.1:{http.server_port}")
-    http.shutdown()
+    with running(create_web_app(settings, engine, store)) as srv:
+        yield srv

@@ -80,7 +80,7 @@ class MockSlack:
                 self.wfile.write(data)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
         self._thread.start()
         return self
 
@@ -148,6 +148,19 @@ class MockSlack:
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
+
+    def settle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
+        """Wait until no call has arrived for `quiet` seconds: what a test needs before it
+        asserts that something was NOT sent (there is no event to poll for)."""
+        deadline = time.monotonic() + timeout
+        seen = -1
+        while time.monotonic() < deadline:
+            with self._lock:
+                now_seen = len(self.calls)
+            if now_seen == seen:
+                return
+            seen = now_seen
+            time.sleep(quiet)
 
     def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
         """Poll until at least `count` calls of `method` arrived (or time out and return them)."""

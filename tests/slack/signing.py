@@ -62,26 +62,34 @@ def action_body(
     channel: str = "C111",
     message: dict[str, Any] | None = None,
     ephemeral: bool = False,
+    home: bool = False,
 ) -> str:
-    message = message or {"ts": "1700000000.000001", "text": "answer", "blocks": []}
-    payload = {
+    """A block_actions payload shaped as Slack sends it: from a message (ephemeral ones come
+    without `message`, only the container names it) or from the App Home view."""
+    payload: dict[str, Any] = {
         "type": "block_actions",
         "team": {"id": "T0001"},
         "user": {"id": user},
         "api_app_id": "A0001",
         "token": "legacy",
-        "container": {
-            "type": "message",
-            "message_ts": message.get("ts"),
-            "channel_id": channel,
-            "is_ephemeral": ephemeral,
-        },
         "trigger_id": "trig",
-        "channel": {"id": channel},
-        "message": message,
-        "response_url": response_url,
         "actions": [
             {"action_id": action_id, "block_id": "b", "value": value, "type": "button", "action_ts": "1"}
         ],
     }
+    if home:
+        payload["container"] = {"type": "view", "view_id": "V1"}
+        payload["view"] = {"id": "V1", "type": "home", "blocks": []}
+        return urllib.parse.urlencode({"payload": json.dumps(payload)})
+    message = message or {"ts": "1700000000.000001", "text": "answer", "blocks": []}
+    payload["container"] = {
+        "type": "message",
+        "message_ts": message.get("ts"),
+        "channel_id": channel,
+        "is_ephemeral": ephemeral,
+    }
+    payload["channel"] = {"id": channel}
+    payload["response_url"] = response_url
+    if not ephemeral:
+        payload["message"] = message
     return urllib.parse.urlencode({"payload": json.dumps(payload)})
