@@ -39,7 +39,10 @@ def register(app: App, engine: Engine, store: Store) -> None:
         if not first_delivery(store, body, event, logger):
             return
         result = answer_reply(engine, store, event.get("text") or "")
-        kwargs = {"thread_ts": event.get("thread_ts") or event["ts"]} if in_thread else {}
+        # A mention is answered in its thread (started at the mention when it has none); a DM
+        # at the top of the conversation, unless the person wrote inside a thread there.
+        thread_ts = event.get("thread_ts") or (event["ts"] if in_thread else None)
+        kwargs = {"thread_ts": thread_ts} if thread_ts else {}
         try:
             client.chat_postMessage(
                 channel=event["channel"], text=result.text, blocks=result.blocks, **kwargs

@@ -7,6 +7,7 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from slack_sdk.models.blocks import Block
 
 from bot import blocks
 from retrieval import Answer, Document, Hit, OverviewItem
@@ -86,3 +87,136 @@ def test_escape_and_truncate() -> None:
     assert blocks.escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
     cut = blocks.truncate("word " * 1000, 100)
     assert len(cut) <= 100 and cut.endswith("…") and not cut[:-1].endswith(" ")
+
+
+# -- every shape re-parsed by slack_sdk.models (validation happens in to_dict) ---------------
+
+LINK = re.compile(r"<https?://[^<>|]+\|[^<>]*>")
+EXAMPLES = ("What does an MLE do?", "<!channel> ping & more?", "How do I move from SWE to MLE?")
+
+
+def validated(rendered: list[dict]) -> list[dict]:
+    """Parse the dicts back into slack_sdk models and render again: raises on any limit."""
+    assert len(rendered) <= blocks.MAX_BLOCKS
+    again = [b.to_dict() for b in Block.parse_all(rendered)]
+    assert again == rendered
+    return rendered
+
+
+def every_shape(answer: Answer, documents: list[Document]) -> list[list[dict]]:
+    items = [OverviewItem(aspect=a, hit=h) for a, h in zip("ABCDE", answer.hits * 5, strict=False)]
+    shapes = [
+        blocks.answer_blocks(answer),
+        blocks.answer_blocks(answer, restate=True, share=True, examples=EXAMPLES),
+        blocks.answer_blocks(answer, asked_by="U123"),
+        blocks.answer_blocks(
+            Answer(question=answer.question, answered=False), restate=True, examples=EXAMPLES
+        ),
+        blocks.no_answer_blocks(None, EXAMPLES),
+        blocks.question_problem_blocks("The question is empty <!here>", EXAMPLES),
+        blocks.help_blocks(EXAMPLES),
+        blocks.home_view(documents, EXAMPLES)["blocks"],
+        blocks.welcome_blocks(documents, EXAMPLES),
+    ]
+    if items:
+        shapes.append(blocks.overview_blocks(items))
+    rendered = shapes[0]
+    value = next(b for b in rendered if b.get("block_id") == blocks.FEEDBACK_BLOCK)["elements"][0]["value"]
+    for vote in ("up", "down"):
+        for saved in (True, False):
+            shapes.append(blocks.replace_feedback(rendered, vote, value, saved))
+    return shapes
+
+
+@given(TEXT, TEXT, TEXT, st.lists(TEXT, min_size=0, max_size=4))
+@settings(max_examples=60, deadline=None)
+def test_every_shape_validates_escapes_and_keeps_links_whole(
+    passage: str, question: str, title: str, authors: list[str]
+) -> None:
+    h = Hit(
+        passage_id="d#0",
+        doc_id="d",
+        text=passage,
+        score=2.0,
+        title=title,
+        url="https://x.test/p?a=1&b=2",
+        authors=tuple(authors),
+        site=title,
+    )
+    docs = [Document(id=f"d{n}", title=title, text="t", url=f"https://x.test/{n}") for n in range(30)]
+    for rendered in every_shape(Answer(question=question, answered=True, hits=(h, h, h)), docs):
+        validated(rendered)
+        for text in mrkdwn_texts(rendered):
+            # every '<' Slack would read is one of our links, whole; the only mention is ours
+            body = "\n".join(line[1:] if line.startswith(">") else line for line in text.split("\n"))
+            remaining = LINK.sub("", body.replace("<@U123>", ""))
+            assert "<" not in remaining and ">" not in remaining
+
+
+def mrkdwn_texts(rendered: list[dict]) -> list[str]:
+    """Every mrkdwn text Slack parses for links and mentions (plain_text is shown as typed)."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                found.append(node["text"])
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(rendered)
+    return found
+
+
+def test_no_examples_means_no_buttons_and_custom_examples_are_used() -> None:
+    empty = blocks.no_answer_blocks("q", examples=())
+    assert [b["type"] for b in validated(empty)] == ["section", "section"]
+    rendered = validated(blocks.help_blocks(EXAMPLES))
+    buttons = next(b for b in rendered if b["type"] == "actions")["elements"]
+    assert [e["value"] for e in buttons] == list(EXAMPLES)
+    assert [e["action_id"] for e in buttons] == [f"{blocks.ASK_EXAMPLE}_{n}" for n in range(3)]
+    too_many = validated(blocks.help_blocks([f"question {n}?" for n in range(40)]))
+    assert len(next(b for b in too_many if b["type"] == "actions")["elements"]) == blocks.MAX_EXAMPLES
+
+
+def test_source_line_links_title_and_names_authors_and_site() -> None:
+    line = blocks.source_line(hit("x", title="MLE vs SWE | a <guide>"))
+    assert (
+        line == "*<https://x.test/a?b=1&amp;c=2|MLE vs SWE ¦ a &lt;guide&gt;>* · A &lt;!here&gt; · S &amp; Co"
+    )
+    not_a_link = blocks.source_line(hit("x", title="T", url="javascript:alert(1)"))
+    assert "<" not in not_a_link and not_a_link.startswith("*T*")
+
+
+def test_document_list_keeps_whole_lines_and_counts_the_rest() -> None:
+    docs = [
+        Document(id=f"d{n}", title=f"Title {n} " + "&" * 400, text="t", url=f"https://x.test/{n}")
+        for n in range(40)
+    ]
+    text = blocks.document_list(docs)
+    assert len(text) <= blocks.SECTION_LIMIT
+    lines = text.split("\n")
+    assert lines[0] == "*What I answer from*" and lines[-1].startswith("• …and ")
+    shown = lines[1:-1]
+    assert shown and all(LINK.search(line) for line in shown)
+    assert int(lines[-1].split()[2]) == len(docs) - len(shown)
+
+
+def test_clip_never_leaves_half_an_entity() -> None:
+    escaped = blocks.escape("a " + "<" * 50)
+    for limit in range(5, 40):
+        cut = blocks.clip(escaped, limit)
+        assert len(cut) <= limit and cut.endswith("…")
+        assert re.search(r"&[a-z]{0,3}…$", cut) is None
+
+
+def test_vote_notice_and_recorded_vote() -> None:
+    assert "👍 is recorded" in blocks.vote_notice("up") and "👎" in blocks.vote_notice("up")
+    assert "could not be saved" in blocks.vote_notice("down", saved=False)
+    recorded = validated([b.to_dict() for b in blocks.recorded_vote_blocks("down", "v", saved=False)])
+    assert (
+        "could not be saved" in json.dumps(recorded) and recorded[-1]["elements"][0]["action_id"] == "vote_up"
+    )

@@ -113,20 +113,26 @@ def test_web_process_serves_healthz_and_answers_a_mention(
     assert http_post(url + "/slack/events", body, signed_headers(body, secret="nope")).status == 401
 
 
-def test_missing_setting_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-x",
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        }
-    )
+@pytest.mark.parametrize(
+    ("env_extra", "expected"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-x"}, "SLACK_SIGNING_SECRET is not set"),
+        ({}, "SLACK_BOT_TOKEN is not set (nor DISCORD_PUBLIC_KEY): nothing to serve"),
+        ({"PORT": "http"}, "PORT is invalid"),
+        ({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "s", "WEB_CONCURRENCY": "0"}, "WEB_CONCURRENCY"),
+    ],
+)
+def test_missing_or_malformed_setting_stops_start_up_with_one_line(
+    tmp_path: Path, env_extra: dict[str, str], expected: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))}
+    env.update({"PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", **env_extra})
     proc = subprocess.run(
         procfile_command("web"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode != 0
-    assert proc.stderr.strip().splitlines() == [proc.stderr.strip().splitlines()[-1]]
-    assert "SLACK_SIGNING_SECRET is not set" in proc.stderr and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in proc.stderr
 
 
 def test_bad_database_url_stops_start_up_with_one_line(tmp_path: Path) -> None:

@@ -344,3 +344,9 @@ def test_healthz(server: Server, engine: Engine) -> None:
     data = response.json()
     assert response.status == 200 and data["ok"] is True and data["slack"] is True
     assert data["documents"] == len(engine.documents) == 5
+
+
+def test_direct_message_inside_a_thread_is_answered_in_that_thread(server: Server, slack: MockSlack) -> None:
+    post_event(server, dm("What is MLOps?", ts="31.0", thread_ts="30.0"), event_id="EvDMT")
+    [call] = slack.wait_for("chat.postMessage")
+    assert call.body["channel"] == "D111" and call.body["thread_ts"] == "30.0"
