@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
-from bot.listeners.replies import answer_reply
+from bot.listeners.replies import answer_reply, remember_unanswered
 from bot.store import Store, StoreError, Vote, VoteRecord
 from retrieval import Engine
 
@@ -53,7 +53,7 @@ def register(app: App, engine: Engine, store: Store) -> None:
         out (ephemeral answers). The engine is deterministic, so this is the same answer."""
         if message.get("blocks"):
             return message["blocks"]
-        return answer_reply(engine, store, question, restate=True, share=True).blocks
+        return answer_reply(engine, question, restate=True, share=True).blocks
 
     @app.action(re.compile(f"^({blocks.VOTE_UP}|{blocks.VOTE_DOWN})$"))
     def vote(
@@ -112,7 +112,7 @@ def register(app: App, engine: Engine, store: Store) -> None:
         ack()
         # Re-asked rather than copied from the payload (Slack leaves ephemeral messages out);
         # the engine is deterministic, so it is the answer the person saw.
-        reply = answer_reply(engine, store, action.get("value", ""), asked_by=body["user"]["id"])
+        reply = answer_reply(engine, action.get("value", ""), asked_by=body["user"]["id"])
         respond(response_type="in_channel", replace_original=False, text=reply.text, blocks=reply.blocks)
 
     @app.action(re.compile(f"^{blocks.ASK_EXAMPLE}_\\d+$"))
@@ -124,17 +124,19 @@ def register(app: App, engine: Engine, store: Store) -> None:
         channel, _, message = _where(body)
         if body.get("view") or not channel:
             # From the App Home tab: answer in a DM with the person.
-            reply = answer_reply(engine, store, question, restate=True)
+            reply = answer_reply(engine, question, restate=True)
             try:
                 client.chat_postMessage(channel=body["user"]["id"], text=reply.text, blocks=reply.blocks)
             except SlackApiError as exc:
                 logger.error("example answer to %s failed: %s", body["user"]["id"], exc.response.get("error"))
+            remember_unanswered(store, reply)
             return
         if (body.get("container") or {}).get("is_ephemeral"):
-            reply = answer_reply(engine, store, question, restate=True, share=True)
+            reply = answer_reply(engine, question, restate=True, share=True)
             respond(replace_original=False, response_type="ephemeral", text=reply.text, blocks=reply.blocks)
+            remember_unanswered(store, reply)
             return
-        reply = answer_reply(engine, store, question, restate=True)
+        reply = answer_reply(engine, question, restate=True)
         # In a channel the answer goes to the thread of the message with the buttons; in a DM
         # it is the next message, unless the buttons were already in a thread.
         thread_ts = message.get("thread_ts") or (None if channel.startswith("D") else message.get("ts"))
@@ -147,3 +149,4 @@ def register(app: App, engine: Engine, store: Store) -> None:
             )
         except SlackApiError as exc:
             logger.error("example answer failed in %s: %s", channel, exc.response.get("error"))
+        remember_unanswered(store, reply)

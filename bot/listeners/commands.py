@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 
 from bot import blocks
-from bot.listeners.replies import answer_reply
+from bot.listeners.replies import answer_reply, remember_unanswered
 from bot.store import Store
 from retrieval import Engine
 
@@ -38,8 +38,9 @@ def register(app: App, engine: Engine, store: Store) -> None:
                 blocks=blocks.help_blocks(engine.example_questions()),
             )
         else:
-            reply = answer_reply(engine, store, text, restate=True, share=True)
+            reply = answer_reply(engine, text, restate=True, share=True)
             ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)
+            remember_unanswered(store, reply)
 
     @app.command("/career")
     def career(ack: Ack, command: dict) -> None:
@@ -51,5 +52,6 @@ def register(app: App, engine: Engine, store: Store) -> None:
                 blocks=blocks.help_blocks(engine.example_questions()),
             )
             return
-        reply = answer_reply(engine, store, text, restate=True, share=True)
+        reply = answer_reply(engine, text, restate=True, share=True)
         ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)
+        remember_unanswered(store, reply)

@@ -8,7 +8,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.listeners.replies import answer_reply
+from bot.listeners.replies import answer_reply, remember_unanswered
 from bot.store import Store, StoreError
 from retrieval import Engine
 
@@ -38,7 +38,7 @@ def register(app: App, engine: Engine, store: Store) -> None:
     def reply(client: WebClient, body: dict, event: dict, logger: logging.Logger, in_thread: bool) -> None:
         if not first_delivery(store, body, event, logger):
             return
-        result = answer_reply(engine, store, event.get("text") or "")
+        result = answer_reply(engine, event.get("text") or "")
         # A mention is answered in its thread (started at the mention when it has none); a DM
         # at the top of the conversation, unless the person wrote inside a thread there.
         thread_ts = event.get("thread_ts") or (event["ts"] if in_thread else None)
@@ -53,6 +53,7 @@ def register(app: App, engine: Engine, store: Store) -> None:
             )
         except OSError as exc:  # network trouble that outlasted the retries
             logger.error("event %s: reply failed after retries: %s", body.get("event_id"), exc)
+        remember_unanswered(store, result)
 
     @app.event("app_mention")
     def on_mention(client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:

@@ -23,10 +23,8 @@ class Reply(BaseModel):
 
 def answer_reply(
     engine: Engine,
-    store: Store,
     question: str,
     *,
-    platform: str = "slack",
     restate: bool = False,
     share: bool = False,
     asked_by: str | None = None,
@@ -41,11 +39,6 @@ def answer_reply(
             text=blocks.question_problem_text(str(exc)),
             blocks=blocks.question_problem_blocks(str(exc), examples),
         )
-    if not answer.answered:
-        try:
-            store.log_unanswered(platform, answer.question)
-        except StoreError:
-            logger.warning("could not log an unanswered question", exc_info=True)
     return Reply(
         text=blocks.answer_text(answer),
         blocks=blocks.answer_blocks(
@@ -57,3 +50,17 @@ def answer_reply(
         ),
         answer=answer,
     )
+
+
+def remember_unanswered(store: Store, reply: Reply, platform: str = "slack") -> None:
+    """Log a question the corpus had no answer for (for `careerbot feedback`).
+
+    Called after the reply is on its way: a slow or broken database must never delay an
+    answer past Slack's three seconds, and it only costs a log line.
+    """
+    if reply.answer is None or reply.answer.answered:
+        return
+    try:
+        store.log_unanswered(platform, reply.answer.question)
+    except StoreError:
+        logger.warning("could not log an unanswered question", exc_info=True)

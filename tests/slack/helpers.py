@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from tests.slack.conftest import Response, Server
 from tests.slack.mock_slack import MockSlack
 from tests.slack.signing import action_body, command_body, event_body, signed_headers
 
 FORM = "application/x-www-form-urlencoded"
+T = TypeVar("T")
 
 
 def mention(text: str, ts: str = "1700000100.000100", channel: str = "CGENERAL", **extra: str) -> dict:
@@ -55,3 +58,13 @@ def button(blocks_: list[dict], action_id: str) -> dict:
     return next(
         e for b in blocks_ if b["type"] == "actions" for e in b["elements"] if e["action_id"] == action_id
     )
+
+
+def eventually(probe: Callable[[], T], timeout: float = 5.0) -> T:
+    """Poll `probe` until it returns something truthy (work done after the ack); its last value."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not value and time.monotonic() < deadline:
+        time.sleep(0.01)
+        value = probe()
+    return value

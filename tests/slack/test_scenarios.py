@@ -12,7 +12,7 @@ from bot import blocks
 from bot.store.sqlite import SQLiteStore
 from retrieval import Engine
 from tests.slack.conftest import Server, http_get
-from tests.slack.helpers import all_text, button, click, command, dm, mention, post_event
+from tests.slack.helpers import all_text, button, click, command, dm, eventually, mention, post_event
 from tests.slack.mock_slack import MockSlack
 from tests.slack.signing import event_body, signed_headers
 
@@ -122,7 +122,15 @@ def test_no_answer_offers_example_questions(
     assert len(actions["elements"]) == 3
     assert "nothing good" in all_text(call.body["blocks"])
     assert blocks.VOTE_UP not in all_text(call.body["blocks"])
-    assert store.feedback_totals().unanswered_questions == ["What time does the cafeteria open?"]
+    logged = eventually(lambda: store.feedback_totals().unanswered_questions)
+    assert logged == ["What time does the cafeteria open?"]
+    # a slash question with no answer is remembered too, after the acknowledgement
+    command(server, slack, "/career", "Who won the match last night?")
+    eventually(lambda: len(store.feedback_totals().unanswered_questions) == 2)
+    assert set(store.feedback_totals().unanswered_questions) == {
+        "What time does the cafeteria open?",
+        "Who won the match last night?",
+    }
 
 
 def test_empty_or_too_long_question_gets_a_kind_reply(
