@@ -11,7 +11,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -30,6 +30,43 @@ def serve(settings: Settings, mode: str | None = None) -> int:
     return serve_http(settings)
 
 
+# auth.test errors that mean the token itself is wrong: no point in starting.
+REFUSED_TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+    }
+)
+
+
+def check_slack_token(settings: Settings, *, must_reach: bool) -> None:
+    """One auth.test before start-up, so a wrong SLACK_BOT_TOKEN is one line, not a traceback
+    in every worker. An unreachable Web API stops Socket Mode (it cannot work without it) but
+    only warns in HTTP mode, which answers Slack's requests and Discord meanwhile."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=5)
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or exc.response.status_code)
+        if error in REFUSED_TOKEN_ERRORS:
+            raise SettingsError(f"SLACK_BOT_TOKEN was refused by Slack ({error})") from None
+        problem = f"Slack's auth.test failed ({error})"
+    except OSError as exc:  # refused, unreachable, timed out
+        problem = f"cannot reach the Slack Web API at SLACK_API_URL={settings.slack_api_url} ({exc})"
+    else:
+        return
+    if must_reach:
+        raise SettingsError(problem)
+    print(f"careerbot: warning: {problem}; starting anyway", file=sys.stderr)
+
+
 def serve_http(settings: Settings) -> int:
     """Check the settings, then replace this process with gunicorn (the production server)."""
     from bot.store import open_store
@@ -37,6 +74,8 @@ def serve_http(settings: Settings) -> int:
 
     check_web_settings(settings)  # the same check every worker makes, once, in one line
     open_store(settings).close()  # a bad DATABASE_URL or CAREERBOT_DB stops start-up here, in one line
+    if settings.has_slack and settings.slack_signing_secret:
+        check_slack_token(settings, must_reach=False)
     gunicorn = shutil.which(
         "gunicorn", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     )
@@ -74,6 +113,7 @@ def serve_socket_mode(settings: Settings) -> int:
     from bot.store import open_store
 
     settings.require_slack_socket()
+    check_slack_token(settings, must_reach=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handler = socket_mode_handler(settings, build_engine(settings), open_store(settings))
 

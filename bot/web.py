@@ -60,6 +60,8 @@ def create_web_app(settings: Settings, engine: Engine | None = None, store: Stor
 
     problem = slack_problem(settings)
     if problem is None:
+        # auth.test runs here, as each worker boots, not in the request path: acknowledging
+        # Slack must never wait on the Web API. (serve_http checked the token once already.)
         bolt = create_app(settings, engine, store)
         _BOLT_APPS.append(bolt)
         slack_handler = SlackRequestHandler(bolt)

@@ -113,6 +113,38 @@ def test_web_process_serves_healthz_and_answers_a_mention(
     assert http_post(url + "/slack/events", body, signed_headers(body, secret="nope")).status == 401
 
 
+def offline_env(**extra: str) -> dict[str, str]:
+    """The environment without our settings; the Web API is a local port nobody listens on."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))}
+    env.update(
+        {
+            "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            **extra,
+        }
+    )
+    return env
+
+
+def test_a_refused_bot_token_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    with MockSlack() as slack:
+        slack.fail_with("auth.test", "invalid_auth")
+        env = offline_env(
+            SLACK_BOT_TOKEN="xoxb-wrong",
+            SLACK_SIGNING_SECRET="s",
+            SLACK_API_URL=slack.api_url,
+            CAREERBOT_DB=str(tmp_path / "t.db"),
+        )
+        proc = subprocess.run(
+            procfile_command("web"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "careerbot: error: SLACK_BOT_TOKEN was refused by Slack (invalid_auth)"
+    ]
+    assert "xoxb-wrong" not in proc.stderr
+
+
 @pytest.mark.parametrize(
     ("env_extra", "expected"),
     [
@@ -125,8 +157,7 @@ def test_web_process_serves_healthz_and_answers_a_mention(
 def test_missing_or_malformed_setting_stops_start_up_with_one_line(
     tmp_path: Path, env_extra: dict[str, str], expected: str
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "DATABASE_URL"))}
-    env.update({"PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}", **env_extra})
+    env = offline_env(**env_extra)
     proc = subprocess.run(
         procfile_command("web"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
     )
@@ -136,14 +167,10 @@ def test_missing_or_malformed_setting_stops_start_up_with_one_line(
 
 
 def test_bad_database_url_stops_start_up_with_one_line(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
-    env.update(
-        {
-            "SLACK_BOT_TOKEN": "xoxb-x",
-            "SLACK_SIGNING_SECRET": "s",
-            "DATABASE_URL": f"postgresql://careerbot:hunter2@/db?host={tmp_path}",
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        }
+    env = offline_env(
+        SLACK_BOT_TOKEN="xoxb-x",
+        SLACK_SIGNING_SECRET="s",
+        DATABASE_URL=f"postgresql://careerbot:hunter2@/db?host={tmp_path}",
     )
     proc = subprocess.run(
         procfile_command("web"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60

@@ -54,3 +54,20 @@ def test_nothing_complete_to_serve_stops_with_one_line(
     with pytest.raises(SettingsError) as info:
         create_web_app(make(tmp_path, **values), engine, store)
     assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_socket_mode_stops_with_one_line_when_slack_refuses_or_is_unreachable(tmp_path: Path) -> None:
+    from bot.serve import serve
+
+    with MockSlack() as slack:
+        slack.fail_with("auth.test", "invalid_auth")
+        settings = make(
+            tmp_path, slack_bot_token="xoxb-bad", slack_app_token="xapp-1", slack_api_url=slack.api_url
+        )
+        with pytest.raises(SettingsError, match=r"^SLACK_BOT_TOKEN was refused by Slack \(invalid_auth\)$"):
+            serve(settings)
+        gone = slack.api_url
+    # the mock is closed now: nobody listens on its port
+    settings = make(tmp_path, slack_bot_token="xoxb-1", slack_app_token="xapp-1", slack_api_url=gone)
+    with pytest.raises(SettingsError, match=r"^cannot reach the Slack Web API at SLACK_API_URL="):
+        serve(settings)
