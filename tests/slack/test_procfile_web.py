@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -16,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.slack.conftest import http_get, http_post
+from tests.slack.helpers import FORM
 from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import SECRET, event_body, signed_headers
+from tests.slack.signing import SECRET, command_body, event_body, signed_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -111,6 +113,22 @@ def test_web_process_serves_healthz_and_answers_a_mention(
     [call] = slack.wait_for("chat.postMessage", timeout=15)
     assert call.body["thread_ts"] == "9.0"
     assert http_post(url + "/slack/events", body, signed_headers(body, secret="nope")).status == 401
+    # a slash command is answered in the acknowledgement, through the same process
+    form = command_body("/career", "What is a feature store?", slack.response_url("cmd"))
+    answer = http_post(url + "/slack/events", form, signed_headers(form, content_type=FORM))
+    assert answer.status == 200 and answer.json()["response_type"] == "ephemeral"
+    assert "feature store" in json.dumps(answer.json()["blocks"])
+
+
+def test_web_process_serves_discord_without_slack_settings(tmp_path: Path) -> None:
+    discord = {"DISCORD_PUBLIC_KEY": "ab" * 32, "DISCORD_APPLICATION_ID": "123", "SLACK_BOT_TOKEN": ""}
+    with MockSlack() as slack, web_process(slack, tmp_path, **discord) as (url, _):
+        health = http_get(url + "/healthz").json()
+        assert health["ok"] is True and health["slack"] is False and health["discord"] is True
+        refused = http_post(url + "/slack/events", "{}", {"Content-Type": "application/json"})
+        assert refused.status == 503 and refused.json()["error"].startswith("SLACK_BOT_TOKEN is not set")
+        assert http_post(url + "/discord/interactions", "{}", {}).status == 401  # served, and verified
+        assert slack.calls == []  # no Slack app in this deployment, not even auth.test
 
 
 def offline_env(**extra: str) -> dict[str, str]:
