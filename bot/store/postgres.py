@@ -116,11 +116,10 @@ class PostgresStore(SQLStore):
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
                     cur.execute(sql.CREATE_VERSION_TABLE)
                     current = self._version(conn)
-                    for version, statements in enumerate(sql.MIGRATIONS, start=1):
-                        if version > current:
-                            for statement in statements:
-                                cur.execute(statement)
-                            cur.execute(sql.WRITE_VERSION.replace("?", "%s"), (version,))
+                    for version, statements in sql.pending_migrations(current):
+                        for statement in statements:
+                            cur.execute(statement)
+                        cur.execute(sql.WRITE_VERSION.replace("?", "%s"), (version,))
         except psycopg.Error as exc:
             raise StoreError(
                 f"cannot prepare the database at DATABASE_URL {redact(self.url)}: {self._clean(exc)}"

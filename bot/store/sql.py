@@ -89,3 +89,10 @@ RETURNING user_id
 """
 RELEASE_WELCOME = "DELETE FROM welcomes WHERE platform = ? AND user_id = ?"
 LOG_UNANSWERED = "INSERT INTO unanswered (platform, question, asked_at) VALUES (?, ?, ?)"
+
+
+def pending_migrations(current: int) -> list[tuple[int, tuple[str, ...]]]:
+    """(version, statements) of every migration newer than `current`, in order."""
+    return [
+        (version, statements) for version, statements in enumerate(MIGRATIONS, start=1) if version > current
+    ]

@@ -102,11 +102,10 @@ class SQLiteStore(SQLStore):
             conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others wait, then see it done
             conn.execute(sql.CREATE_VERSION_TABLE)
             current = self._version(conn)
-            for version, statements in enumerate(sql.MIGRATIONS, start=1):
-                if version > current:
-                    for statement in statements:
-                        conn.execute(statement)
-                    conn.execute(sql.WRITE_VERSION, (version,))
+            for version, statements in sql.pending_migrations(current):
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute(sql.WRITE_VERSION, (version,))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
