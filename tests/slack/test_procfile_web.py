@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,26 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.common import free_port, procfile_command
 from tests.slack.conftest import http_get, http_post
 from tests.slack.helpers import FORM
 from tests.slack.mock_slack import MockSlack
 from tests.slack.signing import SECRET, command_body, event_body, signed_headers
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def procfile_command(process: str) -> list[str]:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        name, _, command = line.partition(":")
-        if name.strip() == process:
-            return shlex.split(command.strip())
-    raise AssertionError(f"no {process}: line in the Procfile")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
