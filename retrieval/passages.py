@@ -19,12 +19,15 @@ MIN_WORDS = 14  # shorter paragraphs are joined with their neighbours in the sam
 NEAR_DUPLICATE_JACCARD = 0.8  # word-shingle overlap above which two passages say the same thing
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace
-# and an upper-case letter, digit, quote or bracket. Common abbreviations are protected.
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]’”]*\s+(?=[\"'(\[“‘A-Z0-9])")
-_ABBREVIATIONS = re.compile(
-    r"\b(?:e\.g|i\.e|vs|etc|Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Jr|Sr|St|cf|approx|No)\.$", re.I
-)
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets, which stay with
+# it: a passage quotes its document verbatim) before whitespace and an upper-case letter,
+# digit, quote or bracket. Group 1 is the whitespace between the sentences. Common
+# abbreviations are protected.
+_CLOSERS = "\"')]’”»"
+_SENTENCE_END = re.compile(r"[.!?][\"')\]’”»]*(\s+)(?=[\"'(\[“‘«A-Z0-9])")
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|vs|etc|Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Jr|Sr|St|cf|approx)\.$", re.I)
+# "No." abbreviates "number" only before one ("No. 5"); elsewhere it is the word no.
+_NUMBER_ABBREVIATION = re.compile(r"\bNo\.$", re.I)
 _WORD = re.compile(r"\S+")
 _NORMALISE = re.compile(r"[^0-9a-z%+]+")
 
@@ -37,8 +40,11 @@ def split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
-        candidate = text[start : match.start()]
-        if _ABBREVIATIONS.search(candidate.rstrip("\"')]’”")):
+        candidate = text[start : match.start(1)]
+        bare = candidate.rstrip(_CLOSERS)
+        if _ABBREVIATIONS.search(bare) or (
+            _NUMBER_ABBREVIATION.search(bare) and text[match.end() : match.end() + 1].isdigit()
+        ):
             continue
         sentences.append(candidate.strip())
         start = match.end()
@@ -103,7 +109,10 @@ def _chunks(paragraph: str) -> Iterator[str]:
 def split_document(doc: Document) -> list[Passage]:
     """The passages of one document, in reading order, with their section headings."""
     passages: list[Passage] = []
+    # A tail only joins a passage of its own section (counted by position, not by heading:
+    # two sections may share a heading, or have none).
     for heading, paragraphs in _sections(doc.text):
+        first_passage = len(passages)
         pending: list[str] = []
         pending_words = 0
         for paragraph in paragraphs:
@@ -119,12 +128,8 @@ def split_document(doc: Document) -> list[Passage]:
                     pending, pending_words = [], 0
         if pending:
             # A short tail joins the previous passage of the same section when it fits.
-            last = passages[-1] if passages else None
-            if (
-                last is not None
-                and last.section == heading
-                and _word_count(last.text) + pending_words <= MAX_WORDS
-            ):
+            last = passages[-1] if len(passages) > first_passage else None
+            if last is not None and _word_count(last.text) + pending_words <= MAX_WORDS:
                 passages[-1] = _passage(doc, heading, [last.text, *pending], len(passages) - 1)
             else:
                 passages.append(_passage(doc, heading, pending, len(passages)))

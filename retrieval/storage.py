@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from retrieval.engine import Engine
 
 # Bump when tokenize(), passage splitting or the saved layout changes: old files are stale.
-ANALYZER_VERSION = 2
+ANALYZER_VERSION = 3
 MAGIC = "careerbot-index"
 
 
