@@ -56,6 +56,18 @@ class Settings(BaseSettings):
     careerbot_onboarding_channels: str = Field(
         default="", description="Comma-separated channel IDs or names whose new members get a welcome."
     )
+    careerbot_followup_answers: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="Follow-ups answered without a mention in a thread the bot answered (0 turns them off).",
+    )
+    careerbot_followup_idle_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        le=10080,
+        description="Minutes of quiet after which the bot stops following a thread.",
+    )
     discord_public_key: str | None = Field(
         default=None, description="Discord application public key (hex) for Ed25519 request verification."
     )
@@ -69,6 +81,10 @@ class Settings(BaseSettings):
     )
     discord_members_intent: bool = Field(
         default=False, description="Welcome members who join (needs the privileged members intent)."
+    )
+    discord_message_content_intent: bool = Field(
+        default=False,
+        description="Follow up in threads without a mention (needs the privileged message content intent).",
     )
 
     @field_validator("slack_api_url")

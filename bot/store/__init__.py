@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.store.base import CLAIM_TTL_SECONDS, FeedbackTotals, Store, StoreError, Vote, VoteRecord
+from bot.store.base import (
+    CLAIM_TTL_SECONDS,
+    FeedbackTotals,
+    Store,
+    StoreError,
+    ThreadState,
+    Vote,
+    VoteRecord,
+)
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -19,6 +27,7 @@ __all__ = [
     "FeedbackTotals",
     "Store",
     "StoreError",
+    "ThreadState",
     "Vote",
     "VoteRecord",
     "open_store",

@@ -44,6 +44,21 @@ class FeedbackTotals(BaseModel):
     unanswered_questions: list[str]
 
 
+class ThreadState(BaseModel):
+    """A conversation the bot follows: a Slack thread, a Discord thread or reply chain.
+
+    `answers` counts the follow-ups answered without a mention; `shown` is every passage
+    already shown in the conversation (never shown there again).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    first_question: str
+    shown: tuple[str, ...] = ()
+    answers: int = 0
+    updated_at: float = 0.0  # epoch seconds of the last answer
+
+
 class Store(Protocol):
     """Shared state. Every method is atomic and safe from many processes at once."""
 
@@ -71,6 +86,24 @@ class Store(Protocol):
 
     def log_unanswered(self, platform: str, question: str, now: datetime | None = None) -> None:
         """Remember a question the corpus had no answer for."""
+
+    def get_thread(self, platform: str, thread_key: str) -> ThreadState | None:
+        """The followed conversation's state, or None when the bot never answered there."""
+
+    def save_thread(self, platform: str, thread_key: str, state: ThreadState) -> None:
+        """Create or replace a followed conversation's state."""
+
+    def link_thread_message(self, platform: str, message_key: str, thread_key: str) -> None:
+        """Remember that one of our answer messages belongs to a conversation (Discord reply chains)."""
+
+    def thread_of_message(self, platform: str, message_key: str) -> str | None:
+        """The conversation an answer message of ours belongs to, or None."""
+
+    def save_assistant_context(self, channel: str, thread_ts: str, context: dict) -> None:
+        """Slack's assistant thread context (the channel the person is viewing), kept by us."""
+
+    def get_assistant_context(self, channel: str, thread_ts: str) -> dict | None:
+        """The saved assistant thread context, or None."""
 
     def purge_expired(self, now: datetime | None = None) -> int:
         """Delete event claims older than CLAIM_TTL_SECONDS; returns how many."""

@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.store import sql
-from bot.store.base import CLAIM_TTL_SECONDS, FeedbackTotals, StoreError, VoteRecord
+from bot.store.base import CLAIM_TTL_SECONDS, FeedbackTotals, StoreError, ThreadState, VoteRecord
 
 logger = logging.getLogger(__name__)
 
+# A followed conversation keeps at most this many shown passage ids (the newest).
+MAX_SHOWN = 200
 # Questions are stored as asked, up to this many characters (Slack allows 40,000 in a message).
 MAX_QUESTION_CHARS = 2000
 
@@ -107,3 +109,45 @@ class SQLStore(ABC):
 
     def log_unanswered(self, platform: str, question: str, now: datetime | None = None) -> None:
         self._execute(sql.LOG_UNANSWERED, (platform, question[:MAX_QUESTION_CHARS], _epoch(now)))
+
+    def get_thread(self, platform: str, thread_key: str) -> ThreadState | None:
+        rows = self._execute(sql.GET_THREAD, (platform, thread_key), fetch=True, write=False)
+        if not rows:
+            return None
+        first_question, shown, answers, updated_at = rows[0]
+        return ThreadState(
+            first_question=first_question,
+            shown=tuple(json.loads(shown)),
+            answers=int(answers),
+            updated_at=float(updated_at),
+        )
+
+    def save_thread(self, platform: str, thread_key: str, state: ThreadState) -> None:
+        self._execute(
+            sql.SAVE_THREAD,
+            (
+                platform,
+                thread_key,
+                state.first_question[:MAX_QUESTION_CHARS],
+                json.dumps(list(state.shown[-MAX_SHOWN:])),
+                state.answers,
+                state.updated_at or time.time(),
+            ),
+        )
+
+    def link_thread_message(self, platform: str, message_key: str, thread_key: str) -> None:
+        self._execute(sql.LINK_THREAD_MESSAGE, (platform, message_key, thread_key))
+
+    def thread_of_message(self, platform: str, message_key: str) -> str | None:
+        rows = self._execute(sql.THREAD_OF_MESSAGE, (platform, message_key), fetch=True, write=False)
+        return str(rows[0][0]) if rows else None
+
+    def save_assistant_context(self, channel: str, thread_ts: str, context: dict) -> None:
+        self._execute(sql.SAVE_ASSISTANT_CONTEXT, (channel, thread_ts, json.dumps(context), time.time()))
+
+    def get_assistant_context(self, channel: str, thread_ts: str) -> dict | None:
+        rows = self._execute(sql.GET_ASSISTANT_CONTEXT, (channel, thread_ts), fetch=True, write=False)
+        if not rows:
+            return None
+        value = json.loads(rows[0][0])
+        return value if isinstance(value, dict) else None

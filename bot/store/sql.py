@@ -6,9 +6,8 @@ here contains a literal `?` or `%`). Times are epoch seconds (DOUBLE PRECISION /
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
-
 # Each entry migrates from version n-1 to n; run in order, idempotently, at start-up.
+# Append new migrations at the end; never edit one that has shipped.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE IF NOT EXISTS event_claims (
@@ -40,7 +39,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX IF NOT EXISTS event_claims_claimed_at ON event_claims (claimed_at)",
     ),
+    # 2: conversations the bot follows (thread follow-ups) and Slack assistant thread context.
+    (
+        """CREATE TABLE IF NOT EXISTS threads (
+            platform TEXT NOT NULL,
+            thread_key TEXT NOT NULL,
+            first_question TEXT NOT NULL,
+            shown TEXT NOT NULL,
+            answers INTEGER NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, thread_key)
+        )""",
+        """CREATE TABLE IF NOT EXISTS thread_messages (
+            platform TEXT NOT NULL,
+            message_key TEXT NOT NULL,
+            thread_key TEXT NOT NULL,
+            PRIMARY KEY (platform, message_key)
+        )""",
+        """CREATE TABLE IF NOT EXISTS assistant_contexts (
+            channel TEXT NOT NULL,
+            thread_ts TEXT NOT NULL,
+            context TEXT NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (channel, thread_ts)
+        )""",
+    ),
 )
+SCHEMA_VERSION = len(MIGRATIONS)
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
 READ_VERSION = "SELECT MAX(version) FROM schema_version"
@@ -89,6 +114,27 @@ RETURNING user_id
 """
 RELEASE_WELCOME = "DELETE FROM welcomes WHERE platform = ? AND user_id = ?"
 LOG_UNANSWERED = "INSERT INTO unanswered (platform, question, asked_at) VALUES (?, ?, ?)"
+
+GET_THREAD = """
+SELECT first_question, shown, answers, updated_at FROM threads WHERE platform = ? AND thread_key = ?
+"""
+SAVE_THREAD = """
+INSERT INTO threads (platform, thread_key, first_question, shown, answers, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (platform, thread_key) DO UPDATE SET
+    first_question = excluded.first_question, shown = excluded.shown,
+    answers = excluded.answers, updated_at = excluded.updated_at
+"""
+LINK_THREAD_MESSAGE = """
+INSERT INTO thread_messages (platform, message_key, thread_key) VALUES (?, ?, ?)
+ON CONFLICT (platform, message_key) DO UPDATE SET thread_key = excluded.thread_key
+"""
+THREAD_OF_MESSAGE = "SELECT thread_key FROM thread_messages WHERE platform = ? AND message_key = ?"
+SAVE_ASSISTANT_CONTEXT = """
+INSERT INTO assistant_contexts (channel, thread_ts, context, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (channel, thread_ts) DO UPDATE SET context = excluded.context, updated_at = excluded.updated_at
+"""
+GET_ASSISTANT_CONTEXT = "SELECT context FROM assistant_contexts WHERE channel = ? AND thread_ts = ?"
 
 
 def pending_migrations(current: int) -> list[tuple[int, tuple[str, ...]]]:

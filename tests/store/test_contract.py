@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from bot.store import CLAIM_TTL_SECONDS, Store, open_store
+from bot.store import CLAIM_TTL_SECONDS, Store, ThreadState, open_store, sql
 from bot.store.common import MAX_QUESTION_CHARS
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SQLiteStore
@@ -109,7 +109,7 @@ def test_schema_creation_is_idempotent(store_url: str) -> None:
     second = open_url(store_url)  # start-up again: no error, nothing lost
     assert second.feedback_totals().up == 1
     versions = second._execute("SELECT version FROM schema_version", fetch=True, write=False)  # type: ignore[attr-defined]
-    assert versions == [(1,)]
+    assert versions == [(n,) for n in range(1, sql.SCHEMA_VERSION + 1)]
     first.close()
     second.close()
 
@@ -159,3 +159,56 @@ def test_open_store_picks_the_engine(tmp_path: Path, postgres_url: str) -> None:
     )
     assert heroku.claim_event("k") is False
     heroku.close()
+
+
+def test_followed_threads_round_trip_and_are_replaced(store: Store) -> None:
+    assert store.get_thread("slack", "C1:1.0") is None
+    state = ThreadState(
+        first_question="What is MLOps? 100% ?", shown=("a#1", "b#2"), answers=0, updated_at=1.5
+    )
+    store.save_thread("slack", "C1:1.0", state)
+    assert store.get_thread("slack", "C1:1.0") == state
+    assert store.get_thread("discord", "C1:1.0") is None  # per platform
+    later = state.model_copy(update={"shown": ("a#1", "b#2", "c#3"), "answers": 1, "updated_at": 9.0})
+    store.save_thread("slack", "C1:1.0", later)
+    assert store.get_thread("slack", "C1:1.0") == later
+    many = ThreadState(first_question="q", shown=tuple(f"d#{n}" for n in range(300)), updated_at=1.0)
+    store.save_thread("slack", "C1:2.0", many)
+    kept = store.get_thread("slack", "C1:2.0")
+    assert kept is not None and kept.shown == many.shown[-200:]  # the newest are kept
+
+
+def test_answer_messages_are_linked_to_their_conversation(store: Store) -> None:
+    assert store.thread_of_message("discord", "900") is None
+    store.link_thread_message("discord", "900", "reply:500")
+    store.link_thread_message("discord", "901", "reply:500")
+    assert store.thread_of_message("discord", "900") == "reply:500"
+    assert store.thread_of_message("discord", "901") == "reply:500"
+    assert store.thread_of_message("slack", "900") is None
+    store.link_thread_message("discord", "900", "reply:700")  # relinked, not duplicated
+    assert store.thread_of_message("discord", "900") == "reply:700"
+
+
+def test_assistant_thread_context_round_trips(store: Store) -> None:
+    assert store.get_assistant_context("D1", "1.0") is None
+    context = {"channel_id": "C9", "team_id": "T1", "enterprise_id": None}
+    store.save_assistant_context("D1", "1.0", context)
+    assert store.get_assistant_context("D1", "1.0") == context
+    store.save_assistant_context("D1", "1.0", {"channel_id": "C10", "team_id": "T1"})
+    assert store.get_assistant_context("D1", "1.0") == {"channel_id": "C10", "team_id": "T1"}
+    assert store.get_assistant_context("D1", "2.0") is None
+
+
+def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
+    """A database made before follow-ups (schema 1) gains the new tables and keeps its rows."""
+    old = open_url(store_url)
+    for table in ("threads", "thread_messages", "assistant_contexts"):
+        old._execute(f"DROP TABLE {table}")  # type: ignore[attr-defined]
+    old._execute("DELETE FROM schema_version WHERE version > 1")  # type: ignore[attr-defined]
+    old.record_vote(vote("U1"))
+    old.close()
+    upgraded = open_url(store_url)
+    assert upgraded.feedback_totals().up == 1
+    upgraded.save_thread("slack", "C1:1.0", ThreadState(first_question="q", updated_at=1.0))
+    assert upgraded.get_thread("slack", "C1:1.0") is not None
+    upgraded.close()
