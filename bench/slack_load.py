@@ -1,7 +1,7 @@
 """Slack throughput: N signed app_mention requests at a given concurrency to the Procfile's web command.
 
 Starts the Procfile's `web:` command (gunicorn, WEB_CONCURRENCY workers, SQLite store)
-and a local mock Slack Web API (tests/slack/mock_slack.py), then sends the mentions over
+and a local mock Slack Web API (bench/mock_slack.py), then sends the mentions over
 HTTP from `concurrency` client threads, each request properly signed. Every mention is
 delivered twice, the second time as Slack's retry (X-Slack-Retry-Num: 1) right behind
 the first, so "answered exactly once" is tested under concurrency, not assumed.
@@ -30,8 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import Bar, free_port, percentile, procfile_command, table
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import SECRET, event_body, signed_headers
+from bench.mock_slack import MockSlack
+from bench.slack_signing import SECRET, event_body, signed_headers
 
 QUESTIONS = (
     "What does a machine learning engineer do day to day?",

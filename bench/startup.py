@@ -87,7 +87,7 @@ def timed(cmd: list[str], env: dict[str, str], repeat: int = 3) -> float:
 def web_ready(env: dict[str, str], repeat: int = 3) -> float | str:
     """Best time from starting the Procfile's web command until /healthz answers 200
     (or why it never did)."""
-    from tests.slack.mock_slack import MockSlack  # the test suite's mock Web API, for auth.test
+    from bench.mock_slack import MockSlack  # the test suite's mock Web API, for auth.test
 
     best = float("inf")
     for _ in range(repeat):

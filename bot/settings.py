@@ -68,6 +68,10 @@ class Settings(BaseSettings):
         le=10080,
         description="Minutes of quiet after which the bot stops following a thread.",
     )
+    careerbot_log_questions: bool = Field(
+        default=False,
+        description="Include the question text in the one log line per answered question (off: counts only).",
+    )
     discord_public_key: str | None = Field(
         default=None, description="Discord application public key (hex) for Ed25519 request verification."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from retrieval.question import MAX_QUESTION_CHARS
+
 STRING = 3
 CHAT_INPUT = 1
 GUILD_INSTALL = 0
@@ -12,7 +14,6 @@ GUILD, BOT_DM = 0, 1
 EVERYWHERE = {"contexts": [GUILD, BOT_DM], "integration_types": [GUILD_INSTALL]}
 NAME_MAX = 32
 DESCRIPTION_MAX = 100
-QUESTION_MAX = 1000  # the engine's own limit on a question
 
 COMMANDS: list[dict] = [
     {
@@ -25,7 +26,7 @@ COMMANDS: list[dict] = [
                 "type": STRING,
                 "description": "Ask about one aspect of the difference (leave empty for an overview)",
                 "required": False,
-                "max_length": QUESTION_MAX,
+                "max_length": MAX_QUESTION_CHARS,  # the engine's own limit
             }
         ],
         **EVERYWHERE,
@@ -40,7 +41,7 @@ COMMANDS: list[dict] = [
                 "type": STRING,
                 "description": "Your question, e.g. What does an ML engineer do day to day?",
                 "required": True,
-                "max_length": QUESTION_MAX,
+                "max_length": MAX_QUESTION_CHARS,  # the engine's own limit
             }
         ],
         **EVERYWHERE,

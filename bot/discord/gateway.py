@@ -15,12 +15,14 @@ import re
 
 import discord
 
+from bot.answering import Answering
 from bot.discord import render
 from bot.settings import Settings, SettingsError
-from bot.store import Store, StoreError
-from retrieval import Engine, QuestionError
+from bot.store import Store
+from retrieval import Engine
 
 logger = logging.getLogger(__name__)
+PLATFORM = "discord"
 
 ANSWERED_TYPES = (discord.MessageType.default, discord.MessageType.reply)
 WELCOME = (
@@ -38,23 +40,19 @@ def _examples(engine: Engine) -> str:
     return "".join(f"\n• {render.defuse(q)}" for q in engine.example_questions())
 
 
-def reply_payload(engine: Engine, store: Store, question: str) -> dict:
+def reply_payload(answering: Answering, question: str, entry: str) -> dict:
     """The message for a mention or DM: the answer, public in its channel, no pings, no buttons."""
+    engine = answering.engine
     if not question.strip():
         return render.notice(HELP + _examples(engine), ephemeral=False)
-    try:
-        answer = engine.ask(question)
-    except QuestionError as exc:
-        return render.notice(f"I couldn't read that as a question: {exc}", ephemeral=False)
-    if not answer.answered:
-        try:
-            store.log_unanswered("discord", answer.question)
-        except StoreError:
-            logger.warning("could not log an unanswered question", exc_info=True)
+    asked = answering.ask(question, platform=PLATFORM, entry=entry)
+    if asked.answer is None:
+        return render.notice(f"I couldn't read that as a question: {asked.problem}", ephemeral=False)
+    answering.remember_unanswered(asked, PLATFORM)
     # Plain replies: the bot's messages keep working when the web process (which receives
     # button clicks) isn't running; the examples are listed in the text instead.
     return render.answer_message(
-        answer, examples=engine.example_questions(), ephemeral=False, share=False, buttons=False
+        asked.answer, examples=engine.example_questions(), ephemeral=False, share=False, buttons=False
     )
 
 
@@ -72,9 +70,7 @@ def _send_kwargs(payload: dict) -> dict:
     }
 
 
-async def handle_message(
-    message: discord.Message, me: discord.abc.User, engine: Engine, store: Store
-) -> bool:
+async def handle_message(message: discord.Message, me: discord.abc.User, answering: Answering) -> bool:
     """Answer a DM or a message that mentions us; True when a reply was sent."""
     if message.author.bot or message.author.id == me.id or message.webhook_id is not None:
         return False
@@ -84,24 +80,16 @@ async def handle_message(
     is_dm = message.guild is None and getattr(message.channel, "guild_id", None) is None
     if not is_dm and not any(user.id == me.id for user in message.mentions):
         return False
-    if not _first_delivery(store, message.id):
+    # False when this message was already taken (a second worker copy, a replayed event).
+    if not answering.claim_once(f"discord:message:{message.id}"):
         return False
-    payload = reply_payload(engine, store, question_from(message, me))
+    payload = reply_payload(answering, question_from(message, me), "dm" if is_dm else "mention")
     try:
         await message.reply(mention_author=False, **_send_kwargs(payload))
     except discord.HTTPException as exc:
         logger.error("message %s: reply failed: %s", message.id, exc)
         return False
     return True
-
-
-def _first_delivery(store: Store, message_id: int) -> bool:
-    """False when this message was already taken (a second worker copy, a replayed event)."""
-    try:
-        return store.claim_event(f"discord:message:{message_id}")
-    except StoreError:
-        logger.warning("message %s: store unavailable, answering without de-duplication", message_id)
-        return True
 
 
 def welcome_text(engine: Engine) -> str:
@@ -112,24 +100,17 @@ def welcome_text(engine: Engine) -> str:
     return render.truncate(text, render.CONTENT_LIMIT)
 
 
-async def handle_member_join(member: discord.Member, engine: Engine, store: Store) -> bool:
+async def handle_member_join(member: discord.Member, answering: Answering) -> bool:
     """Welcome a person once (claimed in the store first; released if the DM fails)."""
-    if member.bot:
+    if member.bot or not answering.claim_welcome(PLATFORM, str(member.id)):
         return False
     try:
-        if not store.claim_welcome("discord", str(member.id)):
-            return False
-    except StoreError:
-        logger.error("welcome for %s skipped: store unavailable", member.id, exc_info=True)
-        return False
-    try:
-        await member.send(content=welcome_text(engine), allowed_mentions=discord.AllowedMentions.none())
+        await member.send(
+            content=welcome_text(answering.engine), allowed_mentions=discord.AllowedMentions.none()
+        )
     except discord.HTTPException as exc:
         logger.error("welcome for %s failed (%s); will try again on their next join", member.id, exc)
-        try:
-            store.release_welcome("discord", str(member.id))
-        except StoreError:
-            logger.error("could not release the welcome claim for %s", member.id, exc_info=True)
+        answering.release_welcome(PLATFORM, str(member.id))
         return False
     return True
 
@@ -153,17 +134,18 @@ def build_client(settings: Settings, engine: Engine, store: Store) -> discord.Cl
         allowed_mentions=discord.AllowedMentions.none(),
         chunk_guilds_at_startup=False,
     )
+    answering = Answering(engine, store, log_questions=settings.careerbot_log_questions)
 
     @client.event
     async def on_message(message: discord.Message) -> None:
         if client.user is not None:
-            await handle_message(message, client.user, engine, store)
+            await handle_message(message, client.user, answering)
 
     if settings.discord_members_intent:
 
         @client.event
         async def on_member_join(member: discord.Member) -> None:
-            await handle_member_join(member, engine, store)
+            await handle_member_join(member, answering)
 
     return client
 

@@ -7,6 +7,7 @@ import logging
 
 from flask import Blueprint, Response, jsonify, request
 
+from bot.answering import Answering
 from bot.discord.interactions import InteractionHandler
 from bot.discord.rest import DiscordREST
 from bot.discord.verify import verify_request
@@ -31,8 +32,7 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
     if problem is None:
         # Webhook edits need no bot token (the interaction token authorises them).
         handler = InteractionHandler(
-            engine,
-            store,
+            Answering(engine, store, log_questions=settings.careerbot_log_questions),
             DiscordREST(settings.discord_api_url, settings.discord_bot_token),
             defer=settings.discord_defer,
             application_id=settings.discord_application_id,
@@ -74,7 +74,9 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
     return blueprint
 
 
-def drain() -> None:
-    """Finish acknowledged Discord answers (deferred edits) before the process exits."""
+def drain() -> int:
+    """Finish acknowledged Discord answers (deferred edits) before the process exits; the
+    number of handlers drained."""
     for handler in _HANDLERS:
         handler.shutdown()
+    return len(_HANDLERS)

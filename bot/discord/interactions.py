@@ -19,10 +19,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
+from bot.answering import Answering
 from bot.discord import render
 from bot.discord.rest import DiscordAPIError, DiscordREST
-from bot.store import Store, StoreError, VoteRecord
-from retrieval import Answer, Engine, QuestionError
+from bot.store import StoreError, VoteRecord
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, UPDATE_MESSAGE = 1, 4, 5, 7
 DEFER_AFTER_SECONDS = 2.0
 
 COMMAND_NAMES = ("mle-vs-swe", "career")
+PLATFORM = "discord"
 
 
 @dataclass
@@ -66,20 +67,20 @@ def _message(data: dict) -> dict:
 
 
 class InteractionHandler:
-    """Turns interaction payloads into replies; the engine, store and REST client are injected."""
+    """Turns interaction payloads into replies; the answering flow and REST client are injected."""
 
     def __init__(
         self,
-        engine: Engine,
-        store: Store,
+        answering: Answering,
         rest: DiscordREST | None = None,
         *,
         defer: bool = False,
         defer_after: float = DEFER_AFTER_SECONDS,
         application_id: str | None = None,
     ) -> None:
-        self.engine = engine
-        self.store = store
+        self.answering = answering
+        self.engine = answering.engine
+        self.store = answering.store
         self.rest = rest
         self.defer = defer and rest is not None
         self.defer_after = defer_after
@@ -115,7 +116,7 @@ class InteractionHandler:
                     render.notice("Ask a question, e.g. `/career question: What does an ML engineer do?`")
                 )
             )
-        return self._respond(payload, lambda: self.answer_data(question))
+        return self._respond(payload, lambda: self.answer_data(question, entry=f"command:/{name}"))
 
     def _respond(self, payload: dict, build: Callable[[], dict], ephemeral: bool = True) -> Reply:
         """Type 4 with the answer if it is ready in time; otherwise type 5 and a webhook edit."""
@@ -164,24 +165,15 @@ class InteractionHandler:
         except DiscordAPIError as exc:
             logger.error("interaction %s: the follow-up failed too: %s", interaction, exc)
 
-    def ask(self, question: str) -> Answer | str:
-        """The engine's answer, or the reason the question can't be read."""
-        try:
-            return self.engine.ask(question)
-        except QuestionError as exc:
-            return str(exc)
-
-    def answer_data(self, question: str, ephemeral: bool = True, asked_by: str | None = None) -> dict:
-        answer = self.ask(question)
-        if isinstance(answer, str):
-            return render.notice(f"I couldn't read that as a question: {answer}", ephemeral=ephemeral)
-        if not answer.answered:
-            try:
-                self.store.log_unanswered("discord", answer.question)
-            except StoreError:
-                logger.warning("could not log an unanswered question", exc_info=True)
+    def answer_data(
+        self, question: str, *, entry: str, ephemeral: bool = True, asked_by: str | None = None
+    ) -> dict:
+        asked = self.answering.ask(question, platform=PLATFORM, entry=entry)
+        if asked.answer is None:
+            return render.notice(f"I couldn't read that as a question: {asked.problem}", ephemeral=ephemeral)
+        self.answering.remember_unanswered(asked, PLATFORM)
         return render.answer_message(
-            answer, examples=self.engine.example_questions(), ephemeral=ephemeral, asked_by=asked_by
+            asked.answer, examples=self.engine.example_questions(), ephemeral=ephemeral, asked_by=asked_by
         )
 
     # -- buttons ------------------------------------------------------------------------
@@ -198,19 +190,21 @@ class InteractionHandler:
                 return expired
             who = user_id(payload)
             return self._respond(
-                payload, lambda: self.answer_data(question, ephemeral=False, asked_by=who), ephemeral=False
+                payload,
+                lambda: self.answer_data(question, entry="share", ephemeral=False, asked_by=who),
+                ephemeral=False,
             )
         if custom_id.startswith(render.ASK_PREFIX):
             example = render.example_question(custom_id, self.engine.example_questions())
             if example is None:
                 return expired
-            return self._respond(payload, lambda: self.answer_data(example))
+            return self._respond(payload, lambda: self.answer_data(example, entry="example"))
         return expired
 
     def vote(self, payload: dict, vote: str, question: str) -> Reply:
         """Store the vote (one per person and answer; a second click replaces it) and show it."""
-        answer = self.ask(question) if question else ""
-        hits = answer.hits if isinstance(answer, Answer) else ()
+        answer = self.answering.ask(question, platform=PLATFORM, entry="vote").answer if question else None
+        hits = answer.hits if answer is not None else ()
         message = payload.get("message") or {}
         saved = True
         try:

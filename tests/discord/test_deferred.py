@@ -12,14 +12,16 @@ from pathlib import Path
 import pytest
 from nacl.signing import SigningKey
 
+from bot.answering import Answering
 from bot.discord.interactions import InteractionHandler
 from bot.discord.rest import DiscordREST
 from bot.store.sqlite import SQLiteStore
 from bot.web import create_web_app
 from retrieval import Answer, Engine
-from tests.discord.conftest import Client, make_settings, serve
-from tests.discord.mock_discord import MockDiscord
-from tests.discord.payloads import APP_ID, GUILD_USER, as_posted, command, component
+from tests.support.discord_client import Client, make_settings
+from tests.support.discord_payloads import APP_ID, GUILD_USER, as_posted, command, component
+from tests.support.http import serve
+from tests.support.mock_discord import MockDiscord
 
 EDIT_PATH = f"/api/v10/webhooks/{APP_ID}/tok-abc/messages/@original"
 
@@ -121,7 +123,7 @@ def test_answers_are_deferred_only_when_slow(
 ) -> None:
     gated = GatedEngine(engine)
     rest = DiscordREST(discord_api.api_url)
-    handler = InteractionHandler(gated, store, rest, defer_after=0.05)  # type: ignore[arg-type]
+    handler = InteractionHandler(Answering(gated, store), rest, defer_after=0.05)  # type: ignore[arg-type]
     payload = command("career", "What is a feature store?", GUILD_USER)
 
     slow = handler.handle(payload)
@@ -148,7 +150,7 @@ def test_answers_are_deferred_only_when_slow(
 
 
 def test_without_a_rest_client_answers_are_always_immediate(engine: Engine, store: SQLiteStore) -> None:
-    handler = InteractionHandler(engine, store, None, defer=True)
+    handler = InteractionHandler(Answering(engine, store), None, defer=True)
     reply = handler.handle(command("career", "What is a feature store?", GUILD_USER))
     assert reply.body["type"] == 4 and reply.after_send is None
     vote = handler.handle(component("vote:up", as_posted(reply.body["data"], "m1"), GUILD_USER))

@@ -13,6 +13,7 @@ import yarl
 from discord.http import HTTPClient, Route
 from discord.state import ConnectionState
 
+from bot.answering import Answering
 from bot.discord.gateway import (
     WELCOME,
     handle_member_join,
@@ -25,9 +26,9 @@ from bot.settings import Settings, SettingsError
 from bot.store import StoreError
 from bot.store.sqlite import SQLiteStore
 from retrieval import Engine
-from tests.discord.conftest import BOT_TOKEN
-from tests.discord.fake_gateway import FakeGateway
-from tests.discord.mock_discord import MockDiscord
+from tests.support.discord_client import BOT_TOKEN
+from tests.support.fake_gateway import FakeGateway
+from tests.support.mock_discord import MockDiscord
 
 ME = {"id": "42", "username": "careerbot", "discriminator": "0", "avatar": None, "bot": True}
 ANN = {"id": "7", "username": "ann", "discriminator": "0", "avatar": None}
@@ -143,7 +144,7 @@ def test_mention_is_answered_as_a_reply(engine: Engine, store: SQLiteStore) -> N
     message, me, http = channel_message(
         "<@42> Will ML engineers need to learn DevOps? @everyone", mentions=[ME]
     )
-    assert asyncio.run(handle_message(message, me, engine, store)) is True
+    assert asyncio.run(handle_message(message, me, Answering(engine, store))) is True
     [(channel, payload)] = http.sent
     assert channel == 10 and payload["message_reference"]["message_id"] == 500
     assert payload["allowed_mentions"] == {"parse": [], "replied_user": False}
@@ -154,7 +155,7 @@ def test_mention_is_answered_as_a_reply(engine: Engine, store: SQLiteStore) -> N
 
 def test_dm_is_answered_and_other_messages_are_not(engine: Engine, store: SQLiteStore) -> None:
     message, me, http = dm_message("What is a feature store?")
-    assert asyncio.run(handle_message(message, me, engine, store)) is True
+    assert asyncio.run(handle_message(message, me, Answering(engine, store))) is True
     assert "feature store" in http.sent[0][1]["embeds"][0]["description"]
     for msg, me_, http_ in (
         channel_message("what is MLOps?"),  # not mentioned
@@ -164,14 +165,14 @@ def test_dm_is_answered_and_other_messages_are_not(engine: Engine, store: SQLite
         channel_message("<@42> what is MLOps?", mentions=[ME], webhook_id="88"),  # a webhook
         channel_message("<@42> pinned a message", mentions=[ME], kind=6),  # a system message
     ):
-        assert asyncio.run(handle_message(msg, me_, engine, store)) is False and http_.sent == []
+        assert asyncio.run(handle_message(msg, me_, Answering(engine, store))) is False and http_.sent == []
 
 
 def test_a_message_delivered_twice_is_answered_once(engine: Engine, store: SQLiteStore) -> None:
     first, me, http = dm_message("What is a feature store?")
     again, _, http2 = dm_message("What is a feature store?")  # the same message id, e.g. a second worker
-    assert asyncio.run(handle_message(first, me, engine, store)) is True
-    assert asyncio.run(handle_message(again, me, engine, store)) is False
+    assert asyncio.run(handle_message(first, me, Answering(engine, store))) is True
+    assert asyncio.run(handle_message(again, me, Answering(engine, store))) is False
     assert len(http.sent) == 1 and http2.sent == []
 
 
@@ -179,11 +180,11 @@ def test_a_bare_mention_gets_help_and_an_unanswerable_one_gets_examples(
     engine: Engine, store: SQLiteStore
 ) -> None:
     message, me, http = channel_message("<@!42>", mentions=[ME])
-    assert asyncio.run(handle_message(message, me, engine, store)) is True
+    assert asyncio.run(handle_message(message, me, Answering(engine, store))) is True
     content = http.sent[0][1]["content"]
     assert content.startswith("Ask me a question") and engine.example_questions()[0] in content
     message, me, http = channel_message("<@42> when does the cafeteria open?", mentions=[ME], id="501")
-    assert asyncio.run(handle_message(message, me, engine, store)) is True
+    assert asyncio.run(handle_message(message, me, Answering(engine, store))) is True
     content = http.sent[0][1]["content"]
     assert "nothing good" in content and content.endswith(f"• {engine.example_questions()[-1]}")
     assert store.feedback_totals().unanswered_questions == ["when does the cafeteria open?"]
@@ -193,7 +194,7 @@ def test_a_failed_reply_is_logged_and_not_raised(
     engine: Engine, store: SQLiteStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     message, me, _ = channel_message("<@42> what is MLOps?", mentions=[ME], fail=True)
-    assert asyncio.run(handle_message(message, me, engine, store)) is False
+    assert asyncio.run(handle_message(message, me, Answering(engine, store))) is False
     assert any("message 500: reply failed" in r.getMessage() for r in caplog.records)
 
 
@@ -205,9 +206,11 @@ def member(fail: bool = False, user: dict = ANN) -> tuple[discord.Member, Record
 
 def test_member_join_welcomes_once_and_releases_on_failure(engine: Engine, store: SQLiteStore) -> None:
     failing, _ = member(fail=True)
-    assert asyncio.run(handle_member_join(failing, engine, store)) is False
+    assert asyncio.run(handle_member_join(failing, Answering(engine, store))) is False
     first, http = member()
-    assert asyncio.run(handle_member_join(first, engine, store)) is True  # the failed claim was released
+    assert (
+        asyncio.run(handle_member_join(first, Answering(engine, store))) is True
+    )  # the failed claim was released
     [(channel, payload)] = http.sent
     assert channel == 77 and payload["content"].startswith(WELCOME)
     assert (
@@ -216,9 +219,9 @@ def test_member_join_welcomes_once_and_releases_on_failure(engine: Engine, store
     )
     assert payload["allowed_mentions"] == {"parse": []} and len(payload["content"]) <= 2000
     again, http2 = member()
-    assert asyncio.run(handle_member_join(again, engine, store)) is False and http2.sent == []
+    assert asyncio.run(handle_member_join(again, Answering(engine, store))) is False and http2.sent == []
     bot_member, http3 = member(user={**ANN, "id": "8", "bot": True})
-    assert asyncio.run(handle_member_join(bot_member, engine, store)) is False and http3.sent == []
+    assert asyncio.run(handle_member_join(bot_member, Answering(engine, store))) is False and http3.sent == []
 
 
 def test_welcome_text_is_the_same_from_a_saved_index(engine: Engine, tmp_path: Path) -> None:
@@ -235,7 +238,7 @@ class NoStore:
 
 def test_member_join_without_a_store_sends_nothing(engine: Engine) -> None:
     newcomer, http = member()
-    assert asyncio.run(handle_member_join(newcomer, engine, NoStore())) is False  # type: ignore[arg-type]
+    assert asyncio.run(handle_member_join(newcomer, Answering(engine, NoStore()))) is False  # type: ignore[arg-type]
     assert http.sent == []
 
 

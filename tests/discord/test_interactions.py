@@ -13,9 +13,8 @@ from bot.store import StoreError, VoteRecord
 from bot.store.sqlite import SQLiteStore
 from bot.web import create_web_app
 from retrieval import Engine
-from tests.discord.conftest import Client, make_settings, serve
-from tests.discord.mock_discord import MockDiscord
-from tests.discord.payloads import (
+from tests.support.discord_client import Client, make_settings
+from tests.support.discord_payloads import (
     APP_ID,
     DM_USER,
     GUILD_USER,
@@ -24,7 +23,8 @@ from tests.discord.payloads import (
     command,
     component,
 )
-from tests.slack.conftest import http_get, http_post
+from tests.support.http import http_get, http_post, serve
+from tests.support.mock_discord import MockDiscord
 
 PING = {"type": 1, "id": "p", "application_id": APP_ID, "token": "t", "version": 1}
 
@@ -279,7 +279,7 @@ def test_discord_only_deployment_refuses_slack_but_serves_health(client: Client)
 def test_missing_discord_settings_name_the_variable(
     engine: Engine, store: SQLiteStore, tmp_path: Path
 ) -> None:
-    from tests.slack.mock_slack import MockSlack
+    from bench.mock_slack import MockSlack
 
     with MockSlack() as slack:  # Slack alone: no Discord setting at all
         slack_only = dict(slack_bot_token="x", slack_signing_secret="s", slack_api_url=slack.api_url)

@@ -13,9 +13,9 @@ from bot.discord import commands
 from bot.discord.commands import COMMANDS, problems, valid_name
 from bot.discord.register import register_commands
 from bot.settings import Settings
-from tests.discord.conftest import BOT_TOKEN, make_settings
-from tests.discord.mock_discord import MockDiscord
-from tests.discord.payloads import APP_ID
+from tests.support.discord_client import BOT_TOKEN, make_settings
+from tests.support.discord_payloads import APP_ID
+from tests.support.mock_discord import MockDiscord
 
 
 def test_register_puts_the_command_set_after_a_429(

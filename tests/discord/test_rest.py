@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.discord.rest import MAX_ATTEMPTS, MAX_WAIT_SECONDS, DiscordAPIError, DiscordREST, redact
-from tests.discord.mock_discord import MockDiscord
+from tests.support.mock_discord import MockDiscord
 
 
 class FakeClock:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import websockets
 
-from bot.serve import drain_socket_mode, socket_mode_handler
+from bench.mock_slack import MockSlack
+from bench.slack_signing import event_body
 from bot.settings import Settings
+from bot.slack.socket_mode import drain_socket_mode, socket_mode_handler
 from bot.store.sqlite import SQLiteStore
 from retrieval import Engine
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import event_body
 
 
 class SocketServer:

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from bench.mock_slack import MockSlack
+from bench.slack_signing import SECRET, event_body, signed_headers
 from bot.settings import Settings
 from bot.store.sqlite import SQLiteStore
 from bot.web import create_web_app
 from retrieval import Engine
-from tests.slack.conftest import http_post
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import SECRET, event_body, signed_headers
+from tests.support.http import http_post
 
 
 @pytest.fixture

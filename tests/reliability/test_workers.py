@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.slack.conftest import http_post
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import event_body, signed_headers
-from tests.slack.test_procfile_web import web_process
+from bench.mock_slack import MockSlack
+from bench.slack_signing import event_body, signed_headers
+from tests.support.http import http_post
+from tests.support.processes import web_process
 
 
 def mention(ts: str, text: str = "<@UBOT> Why should an ML engineer understand cost functions?") -> dict:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot import blocks
+from bot.slack import blocks
 from retrieval import Answer, Document, Hit, OverviewItem
 
 TEXT = st.text(min_size=1, max_size=5000)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bot import blocks
+from bench.mock_slack import MockSlack
 from bot.settings import Settings
+from bot.slack import blocks
 from bot.store.sqlite import SQLiteStore
 from bot.web import create_web_app
 from retrieval import Engine
-from tests.slack.conftest import Server, running
-from tests.slack.helpers import all_text, button, click, command, dm, mention, post_event
-from tests.slack.mock_slack import MockSlack
+from tests.support.http import Server, running
+from tests.support.slack_requests import all_text, button, click, command, dm, mention, post_event
 
 
 def answer_in(slack: MockSlack, server: Server, event: dict) -> dict:

@@ -8,13 +8,13 @@ import time
 
 import pytest
 
-from bot import blocks
+from bench.mock_slack import MockSlack
+from bench.slack_signing import event_body, signed_headers
+from bot.slack import blocks
 from bot.store.sqlite import SQLiteStore
 from retrieval import Engine
-from tests.slack.conftest import Server, http_get
-from tests.slack.helpers import all_text, button, click, command, dm, eventually, mention, post_event
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import event_body, signed_headers
+from tests.support.http import Server, http_get
+from tests.support.slack_requests import all_text, button, click, command, dm, eventually, mention, post_event
 
 # -- request verification -----------------------------------------------------------------
 

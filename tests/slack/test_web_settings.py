@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from bench.mock_slack import MockSlack
+from bench.slack_signing import SECRET, event_body, signed_headers
 from bot.settings import Settings, SettingsError
 from bot.store.sqlite import SQLiteStore
 from bot.web import create_web_app
 from retrieval import Engine
-from tests.slack.conftest import http_get, http_post, running
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import SECRET, event_body, signed_headers
+from tests.support.http import http_get, http_post, running
 
 DISCORD = {"discord_public_key": "ab" * 32, "discord_application_id": "123456789"}
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 
-from bot.listeners import register_all
-from bot.settings import Settings
+from bot.answering import Answering
+from bot.settings import Settings, SettingsError
+from bot.slack.listeners import register_all
 from bot.store import Store
 from retrieval import Engine
 
@@ -65,5 +68,39 @@ def create_app(
             "unhandled error (event %s)", body.get("event_id") or body.get("trigger_id"), exc_info=error
         )
 
-    register_all(app, engine, store, settings)
+    register_all(app, Answering(engine, store, log_questions=settings.careerbot_log_questions), settings)
     return app
+
+
+# auth.test errors that mean the token itself is wrong: no point in starting.
+REFUSED_TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "not_allowed_token_type",
+    }
+)
+
+
+def check_slack_token(settings: Settings, *, must_reach: bool) -> None:
+    """One auth.test before start-up, so a wrong SLACK_BOT_TOKEN is one line, not a traceback
+    in every worker. An unreachable Web API stops Socket Mode (it cannot work without it) but
+    only warns in HTTP mode, which answers Slack's requests and Discord meanwhile."""
+    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, timeout=5)
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or exc.response.status_code)
+        if error in REFUSED_TOKEN_ERRORS:
+            raise SettingsError(f"SLACK_BOT_TOKEN was refused by Slack ({error})") from None
+        problem = f"Slack's auth.test failed ({error})"
+    except OSError as exc:  # refused, unreachable, timed out
+        problem = f"cannot reach the Slack Web API at SLACK_API_URL={settings.slack_api_url} ({exc})"
+    else:
+        return
+    if must_reach:
+        raise SettingsError(problem)
+    print(f"careerbot: warning: {problem}; starting anyway", file=sys.stderr)

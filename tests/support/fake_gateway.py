@@ -11,8 +11,8 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from tests.discord.mock_discord import BOT_USER
-from tests.discord.payloads import APP_ID
+from tests.support.discord_payloads import APP_ID
+from tests.support.mock_discord import BOT_USER
 
 
 class FakeGateway:

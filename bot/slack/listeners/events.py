@@ -8,9 +8,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.listeners.replies import answer_reply, remember_unanswered
-from bot.store import Store, StoreError
-from retrieval import Engine
+from bot.answering import Answering
+from bot.slack.replies import answer_reply, remember_unanswered
 
 # Subtypes that are not a person asking something new (edits, deletions, joins, bots...).
 IGNORED = "ignored"
@@ -24,21 +23,11 @@ def event_key(body: dict, event: dict) -> str:
     return f"slack:event:{body.get('event_id', '')}"
 
 
-def first_delivery(store: Store, body: dict, event: dict, logger: logging.Logger) -> bool:
-    """Claim the event; False for a duplicate or a retry of an event already claimed."""
-    try:
-        return store.claim_event(event_key(body, event))
-    except StoreError:
-        # Without the store we cannot de-duplicate; answering twice beats not answering.
-        logger.warning("event %s: could not claim it, answering anyway", body.get("event_id"), exc_info=True)
-        return True
-
-
-def register(app: App, engine: Engine, store: Store) -> None:
+def register(app: App, answering: Answering) -> None:
     def reply(client: WebClient, body: dict, event: dict, logger: logging.Logger, in_thread: bool) -> None:
-        if not first_delivery(store, body, event, logger):
+        if not answering.claim_once(event_key(body, event)):
             return
-        result = answer_reply(engine, event.get("text") or "")
+        result = answer_reply(answering, event.get("text") or "", entry="mention" if in_thread else "dm")
         # A mention is answered in its thread (started at the mention when it has none); a DM
         # at the top of the conversation, unless the person wrote inside a thread there.
         thread_ts = event.get("thread_ts") or (event["ts"] if in_thread else None)
@@ -53,7 +42,7 @@ def register(app: App, engine: Engine, store: Store) -> None:
             )
         except OSError as exc:  # network trouble that outlasted the retries
             logger.error("event %s: reply failed after retries: %s", body.get("event_id"), exc)
-        remember_unanswered(store, result)
+        remember_unanswered(answering, result)
 
     @app.event("app_mention")
     def on_mention(client: WebClient, body: dict, event: dict, logger: logging.Logger) -> None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from slack_bolt import Ack, App
 
-from bot import blocks
-from bot.listeners.replies import answer_reply, remember_unanswered
-from bot.store import Store
-from retrieval import Engine
+from bot.answering import Answering
+from bot.slack import blocks
+from bot.slack.replies import answer_reply, remember_unanswered
 
 CAREER_USAGE = (
     "Ask me something after the command, for example: `/career What does an ML engineer do day to day?`"
@@ -20,7 +19,9 @@ CAREER_USAGE = (
 HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
 
 
-def register(app: App, engine: Engine, store: Store) -> None:
+def register(app: App, answering: Answering) -> None:
+    engine = answering.engine
+
     @app.command("/mle-vs-swe")
     def mle_vs_swe(ack: Ack, command: dict) -> None:
         text = (command.get("text") or "").strip()
@@ -38,9 +39,9 @@ def register(app: App, engine: Engine, store: Store) -> None:
                 blocks=blocks.help_blocks(engine.example_questions()),
             )
         else:
-            reply = answer_reply(engine, text, restate=True, share=True)
+            reply = answer_reply(answering, text, entry="command:/mle-vs-swe", restate=True, share=True)
             ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)
-            remember_unanswered(store, reply)
+            remember_unanswered(answering, reply)
 
     @app.command("/career")
     def career(ack: Ack, command: dict) -> None:
@@ -52,6 +53,6 @@ def register(app: App, engine: Engine, store: Store) -> None:
                 blocks=blocks.help_blocks(engine.example_questions()),
             )
             return
-        reply = answer_reply(engine, text, restate=True, share=True)
+        reply = answer_reply(answering, text, entry="command:/career", restate=True, share=True)
         ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)
-        remember_unanswered(store, reply)
+        remember_unanswered(answering, reply)

@@ -11,10 +11,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
-from bot.listeners.replies import answer_reply, remember_unanswered
-from bot.store import Store, StoreError, Vote, VoteRecord
-from retrieval import Engine
+from bot.answering import Answering
+from bot.slack import blocks
+from bot.slack.replies import answer_reply, remember_unanswered
+from bot.store import StoreError, Vote, VoteRecord
 
 
 def _vote_payload(value: str) -> tuple[str, tuple[str, ...], tuple[float, ...]]:
@@ -47,13 +47,15 @@ def _only_the_voter_sees(body: dict[str, Any], channel: str | None) -> bool:
     return bool((body.get("container") or {}).get("is_ephemeral")) or (channel or "").startswith("D")
 
 
-def register(app: App, engine: Engine, store: Store) -> None:
+def register(app: App, answering: Answering) -> None:
+    store = answering.store
+
     def answer_blocks_for_vote(message: dict[str, Any], question: str) -> list[dict]:
         """The answer's blocks as shown: from the payload, or re-rendered when Slack left them
         out (ephemeral answers). The engine is deterministic, so this is the same answer."""
         if message.get("blocks"):
             return message["blocks"]
-        return answer_reply(engine, question, restate=True, share=True).blocks
+        return answer_reply(answering, question, entry="vote", restate=True, share=True).blocks
 
     @app.action(re.compile(f"^({blocks.VOTE_UP}|{blocks.VOTE_DOWN})$"))
     def vote(
@@ -112,7 +114,7 @@ def register(app: App, engine: Engine, store: Store) -> None:
         ack()
         # Re-asked rather than copied from the payload (Slack leaves ephemeral messages out);
         # the engine is deterministic, so it is the answer the person saw.
-        reply = answer_reply(engine, action.get("value", ""), asked_by=body["user"]["id"])
+        reply = answer_reply(answering, action.get("value", ""), entry="share", asked_by=body["user"]["id"])
         respond(response_type="in_channel", replace_original=False, text=reply.text, blocks=reply.blocks)
 
     @app.action(re.compile(f"^{blocks.ASK_EXAMPLE}_\\d+$"))
@@ -124,19 +126,19 @@ def register(app: App, engine: Engine, store: Store) -> None:
         channel, _, message = _where(body)
         if body.get("view") or not channel:
             # From the App Home tab: answer in a DM with the person.
-            reply = answer_reply(engine, question, restate=True)
+            reply = answer_reply(answering, question, entry="example", restate=True)
             try:
                 client.chat_postMessage(channel=body["user"]["id"], text=reply.text, blocks=reply.blocks)
             except SlackApiError as exc:
                 logger.error("example answer to %s failed: %s", body["user"]["id"], exc.response.get("error"))
-            remember_unanswered(store, reply)
+            remember_unanswered(answering, reply)
             return
         if (body.get("container") or {}).get("is_ephemeral"):
-            reply = answer_reply(engine, question, restate=True, share=True)
+            reply = answer_reply(answering, question, entry="example", restate=True, share=True)
             respond(replace_original=False, response_type="ephemeral", text=reply.text, blocks=reply.blocks)
-            remember_unanswered(store, reply)
+            remember_unanswered(answering, reply)
             return
-        reply = answer_reply(engine, question, restate=True)
+        reply = answer_reply(answering, question, entry="example", restate=True)
         # In a channel the answer goes to the thread of the message with the buttons; in a DM
         # it is the next message, unless the buttons were already in a thread.
         thread_ts = message.get("thread_ts") or (None if channel.startswith("D") else message.get("ts"))
@@ -149,4 +151,4 @@ def register(app: App, engine: Engine, store: Store) -> None:
             )
         except SlackApiError as exc:
             logger.error("example answer failed in %s: %s", channel, exc.response.get("error"))
-        remember_unanswered(store, reply)
+        remember_unanswered(answering, reply)

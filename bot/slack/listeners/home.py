@@ -10,10 +10,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
+from bot.answering import Answering
 from bot.settings import Settings
-from bot.store import Store, StoreError
-from retrieval import Engine
+from bot.slack import blocks
 
 
 def looks_like_id(channel: str) -> bool:
@@ -48,7 +47,8 @@ class ChannelNames:
         return name
 
 
-def register(app: App, engine: Engine, store: Store, settings: Settings) -> None:
+def register(app: App, answering: Answering, settings: Settings) -> None:
+    engine = answering.engine
     # Built once: the engine is read-only, so every person sees the same Home tab and welcome.
     home = blocks.home_view(engine.documents, engine.example_questions())
     welcome = blocks.welcome_blocks(engine.documents, engine.example_questions())
@@ -82,17 +82,10 @@ def register(app: App, engine: Engine, store: Store, settings: Settings) -> None
             return
         if not is_onboarding(client, event.get("channel", ""), logger):
             return
-        try:
-            if not store.claim_welcome("slack", user):
-                return  # already welcomed once
-        except StoreError:
-            logger.error("welcome for %s skipped: store unavailable", user, exc_info=True)
-            return
+        if not answering.claim_welcome("slack", user):
+            return  # already welcomed once (or the store is unavailable)
         try:
             client.chat_postMessage(channel=user, text=blocks.escape(blocks.WELCOME_TEXT), blocks=welcome)
         except (SlackApiError, OSError):
             logger.error("welcome for %s failed; will try again on their next join", user, exc_info=True)
-            try:
-                store.release_welcome("slack", user)
-            except StoreError:
-                logger.error("could not release the welcome claim for %s", user, exc_info=True)
+            answering.release_welcome("slack", user)

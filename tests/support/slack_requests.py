@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tests.slack.conftest import Response, Server
-from tests.slack.mock_slack import MockSlack
-from tests.slack.signing import action_body, command_body, event_body, signed_headers
+from bench.mock_slack import MockSlack
+from bench.slack_signing import action_body, command_body, event_body, signed_headers
+from tests.support.http import Response, Server
 
 FORM = "application/x-www-form-urlencoded"
 T = TypeVar("T")

@@ -1,0 +1,60 @@
+"""Turning a question into a Slack reply payload, over the shared answering flow."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bot.answering import Answering, Asked
+from bot.slack import blocks
+from retrieval import Answer
+
+PLATFORM = "slack"
+
+
+class Reply(BaseModel):
+    """A rendered reply: the fallback text and the blocks."""
+
+    text: str
+    blocks: list[dict]
+    answer: Answer | None = None
+
+    @property
+    def asked(self) -> Asked:
+        return Asked(self.answer.question if self.answer else "", answer=self.answer)
+
+
+def answer_reply(
+    answering: Answering,
+    question: str,
+    *,
+    entry: str,
+    restate: bool = False,
+    share: bool = False,
+    asked_by: str | None = None,
+) -> Reply:
+    """Ask and render the answer (or the no-answer reply, or a question problem)."""
+    examples = answering.engine.example_questions()
+    asked = answering.ask(question, platform=PLATFORM, entry=entry)
+    if asked.answer is None:
+        problem = asked.problem or ""
+        return Reply(
+            text=blocks.question_problem_text(problem),
+            blocks=blocks.question_problem_blocks(problem, examples),
+        )
+    answer = asked.answer
+    return Reply(
+        text=blocks.answer_text(answer),
+        blocks=blocks.answer_blocks(
+            answer,
+            restate=restate,
+            share=share and answer.answered,
+            asked_by=asked_by,
+            examples=examples,
+        ),
+        answer=answer,
+    )
+
+
+def remember_unanswered(answering: Answering, reply: Reply) -> None:
+    """Log the question when the corpus had no answer (after the reply is on its way)."""
+    answering.remember_unanswered(reply.asked, PLATFORM)

@@ -1,0 +1,46 @@
+"""Socket Mode (Procfile `worker`): the Slack app over a WebSocket, for running behind a firewall."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from types import FrameType
+
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+from bot.runtime import build_engine
+from bot.settings import Settings
+from bot.slack.app import check_slack_token, create_app
+from bot.store import Store, open_store
+from retrieval import Engine
+
+
+def socket_mode_handler(settings: Settings, engine: Engine, store: Store) -> SocketModeHandler:
+    """The Socket Mode connection for the Slack app (connect() or start() it)."""
+    settings.require_slack_socket()
+    return SocketModeHandler(create_app(settings, engine, store), settings.slack_app_token)
+
+
+def drain_socket_mode(handler: SocketModeHandler) -> None:
+    """Close the connection first (no new envelopes), then finish acknowledged answers."""
+    handler.close()
+    executor = getattr(getattr(handler.app, "_listener_runner", None), "listener_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
+def serve_socket_mode(settings: Settings) -> int:
+    """Socket Mode for running behind a firewall, until SIGTERM."""
+    settings.require_slack_socket()
+    check_slack_token(settings, must_reach=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = socket_mode_handler(settings, build_engine(settings), open_store(settings))
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        drain_socket_mode(handler)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    handler.start()
+    return 0
