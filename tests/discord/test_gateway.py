@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -153,9 +154,15 @@ def test_mention_is_answered_as_a_reply(engine: Engine, store: SQLiteStore) -> N
     assert not payload.get("components")  # plain replies: they work without the web process
 
 
-def test_dm_is_answered_and_other_messages_are_not(engine: Engine, store: SQLiteStore) -> None:
+def test_dm_is_answered_and_other_messages_are_not(
+    engine: Engine, store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="careerbot.answers")
     message, me, http = dm_message("What is a feature store?")
-    assert asyncio.run(handle_message(message, me, Answering(engine, store))) is True
+    assert asyncio.run(handle_message(message, me, Answering(engine, store, log_questions=True))) is True
+    [line] = [r.getMessage() for r in caplog.records if r.name == "careerbot.answers"]
+    assert line.startswith("platform=discord entry=dm answered=True hits=")
+    assert line.endswith(" question='What is a feature store?'")
     assert "feature store" in http.sent[0][1]["embeds"][0]["description"]
     for msg, me_, http_ in (
         channel_message("what is MLOps?"),  # not mentioned

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 
+import pytest
 from nacl.signing import SigningKey
 
 from bot.settings import Settings
@@ -298,3 +300,13 @@ def test_missing_discord_settings_name_the_variable(
                 assert error.startswith(variable) and "\n" not in error
             finally:
                 http.shutdown()
+
+
+def test_commands_log_one_answer_line_without_the_token_or_question(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="careerbot.answers")
+    assert client.post(command("career", "What is a feature store?", GUILD_USER)).status == 200
+    [line] = [r.getMessage() for r in caplog.records if r.name == "careerbot.answers"]
+    assert line.startswith("platform=discord entry=command:/career answered=True hits=")
+    assert "tok-abc" not in line and "feature store" not in line

@@ -358,3 +358,22 @@ def test_direct_message_inside_a_thread_is_answered_in_that_thread(server: Serve
     post_event(server, dm("What is MLOps?", ts="31.0", thread_ts="30.0"), event_id="EvDMT")
     [call] = slack.wait_for("chat.postMessage")
     assert call.body["channel"] == "D111" and call.body["thread_ts"] == "30.0"
+
+
+def test_every_front_end_entry_logs_one_answer_line_without_secrets(
+    server: Server, slack: MockSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="careerbot.answers")
+    assert command(server, slack, "/career", "What is a feature store?").status == 200
+    assert post_event(server, mention("<@UBOT> what is MLOps?")).status == 200
+    slack.wait_for("chat.postMessage")
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "careerbot.answers"]
+
+    found = eventually(lambda: len(lines()) >= 2 and lines())
+    assert found[0].startswith("platform=slack entry=command:/career answered=True hits=")
+    assert found[1].startswith("platform=slack entry=mention answered=True hits=")
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("xoxb-test-token", slack.response_url("cmd"), "feature store", "MLOps"):
+        assert secret not in everything
