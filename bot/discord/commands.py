@@ -1,19 +1,33 @@
-"""The slash commands, as Discord's bulk-overwrite payload, and Discord's rules for them."""
+"""The commands, as Discord's bulk-overwrite payload, and Discord's rules for them.
+
+Two slash commands whose question option autocompletes, and one message command
+("Ask careerbot" in a message's Apps menu). Every command can be installed to a server and
+to a person's own account (`integration_types` [0, 1]) and used in servers, DMs with the
+bot and other DMs or group DMs (`contexts` [0, 1, 2]); the deprecated `dm_permission` is
+not sent.
+"""
 
 from __future__ import annotations
 
 from retrieval.question import MAX_QUESTION_CHARS
 
 STRING = 3
-CHAT_INPUT = 1
-GUILD_INSTALL = 0
-GUILD, BOT_DM = 0, 1
-# Installed to servers (the bot scope); usable in servers and in DMs with the bot. User
-# installs (integration type 1, context 2) need the portal's "User Install" turned on,
-# so they are not asked for here.
-EVERYWHERE = {"contexts": [GUILD, BOT_DM], "integration_types": [GUILD_INSTALL]}
+CHAT_INPUT, MESSAGE = 1, 3
+GUILD_INSTALL, USER_INSTALL = 0, 1
+GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2
+# Server installs (the bot scope) and user installs (the portal's Installation page must
+# have "User Install" ticked); usable in servers, DMs with the bot, and other DMs.
+EVERYWHERE = {
+    "contexts": [GUILD, BOT_DM, PRIVATE_CHANNEL],
+    "integration_types": [GUILD_INSTALL, USER_INSTALL],
+}
 NAME_MAX = 32
 DESCRIPTION_MAX = 100
+MESSAGE_COMMANDS_MAX = 5  # Discord's limit on global message commands
+ASK_MESSAGE = "Ask careerbot"  # the message command: a message's Apps menu shows this name
+# A user-installed app not installed to the server may create at most this many follow-ups
+# per interaction (apps installed to the server are unaffected). We send at most one.
+USER_INSTALL_FOLLOWUPS_MAX = 5
 
 COMMANDS: list[dict] = [
     {
@@ -27,6 +41,7 @@ COMMANDS: list[dict] = [
                 "description": "Ask about one aspect of the difference (leave empty for an overview)",
                 "required": False,
                 "max_length": MAX_QUESTION_CHARS,  # the engine's own limit
+                "autocomplete": True,
             }
         ],
         **EVERYWHERE,
@@ -42,10 +57,13 @@ COMMANDS: list[dict] = [
                 "description": "Your question, e.g. What does an ML engineer do day to day?",
                 "required": True,
                 "max_length": MAX_QUESTION_CHARS,  # the engine's own limit
+                "autocomplete": True,
             }
         ],
         **EVERYWHERE,
     },
+    # No description: Discord refuses one on message commands.
+    {"name": ASK_MESSAGE, "type": MESSAGE, **EVERYWHERE},
 ]
 
 
@@ -59,15 +77,26 @@ def valid_name(name: object) -> bool:
     )
 
 
+def valid_menu_name(name: object) -> bool:
+    """Message and user command names: 1-32 characters, any case, spaces allowed."""
+    return isinstance(name, str) and 1 <= len(name) <= NAME_MAX and name.strip() == name and name != ""
+
+
 def problems(commands: list[dict]) -> list[str]:
     """What in `commands` breaks Discord's rules (empty when the set is valid)."""
     found: list[str] = []
-    names = [c.get("name") for c in commands]
-    if len(set(names)) != len(names):
-        found.append("command names must be unique")
-    if len(commands) > 100:
+    keys = [(c.get("type", CHAT_INPUT), c.get("name")) for c in commands]
+    if len(set(keys)) != len(keys):
+        found.append("command names must be unique (per command type)")
+    if sum(1 for c in commands if c.get("type", CHAT_INPUT) == CHAT_INPUT) > 100:
         found.append("at most 100 global chat-input commands")
+    if sum(1 for c in commands if c.get("type") == MESSAGE) > MESSAGE_COMMANDS_MAX:
+        found.append(f"at most {MESSAGE_COMMANDS_MAX} global message commands")
     for command in commands:
+        found.extend(_context_problems(command))
+        if command.get("type", CHAT_INPUT) == MESSAGE:
+            found.extend(_message_command_problems(command))
+            continue
         where = f"/{command.get('name')}"
         if not valid_name(command.get("name")):
             found.append(f"{where}: name must match ^[-_\\p{{L}}\\p{{N}}]{{1,32}}$ in lower case")
@@ -82,7 +111,33 @@ def problems(commands: list[dict]) -> list[str]:
                 found.append(f"{where} {opt.get('name')}: option name breaks Discord's rule")
             if not 1 <= len(opt.get("description") or "") <= DESCRIPTION_MAX:
                 found.append(f"{where} {opt.get('name')}: description must be 1-{DESCRIPTION_MAX} characters")
+            if opt.get("autocomplete") and opt.get("choices"):
+                found.append(f"{where} {opt.get('name')}: autocomplete options may not have choices")
             if opt.get("required") and seen_optional:
                 found.append(f"{where}: required options must come before optional ones")
             seen_optional = seen_optional or not opt.get("required")
+    return found
+
+
+def _context_problems(command: dict) -> list[str]:
+    where = f"{command.get('name')!r}"
+    found = []
+    if "dm_permission" in command:
+        found.append(f"{where}: dm_permission is deprecated; use contexts")
+    if not set(command.get("integration_types") or [GUILD_INSTALL]) <= {GUILD_INSTALL, USER_INSTALL}:
+        found.append(f"{where}: integration_types must be 0 (server) and/or 1 (user)")
+    if not set(command.get("contexts") or [GUILD]) <= {GUILD, BOT_DM, PRIVATE_CHANNEL}:
+        found.append(f"{where}: contexts must be among 0 (server), 1 (bot DM), 2 (private channel)")
+    return found
+
+
+def _message_command_problems(command: dict) -> list[str]:
+    where = f"message command {command.get('name')!r}"
+    found = []
+    if not valid_menu_name(command.get("name")):
+        found.append(f"{where}: name must be 1-{NAME_MAX} characters")
+    if command.get("description"):
+        found.append(f"{where}: message commands take no description")
+    if command.get("options"):
+        found.append(f"{where}: message commands take no options")
     return found

@@ -14,7 +14,7 @@ EXIT_ERROR = 2
 
 
 def register_commands(settings: Settings, guild_id: str | None = None) -> int:
-    """PUT the command set globally (servers and DMs) or to one guild; returns the exit code.
+    """PUT the command set globally (server and user installs) or to one guild; returns the exit code.
 
     Every failure is one line on stderr (the missing variable, a bad guild id, or the
     REST error); the bot token is sent in the Authorization header and printed nowhere.
@@ -47,7 +47,11 @@ def register_commands(settings: Settings, guild_id: str | None = None) -> int:
         print(f"careerbot: error: registering Discord commands failed: {exc}", file=sys.stderr)
         return 1
     registered = result if isinstance(result, list) else []
-    names = ", ".join(f"/{c.get('name')}" for c in registered if isinstance(c, dict))
+    names = ", ".join(
+        f"/{c.get('name')}" if c.get("type", 1) == 1 else f"{c.get('name')!r} (message menu)"
+        for c in registered
+        if isinstance(c, dict)
+    )
     where = f"in server {guild_id}" if guild_id else "globally (servers and DMs)"
     print(f"registered {len(registered)} Discord commands {where}: {names}")
     return 0

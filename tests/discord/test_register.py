@@ -31,17 +31,25 @@ def test_register_puts_the_command_set_after_a_429(
     assert put.headers["Authorization"] == f"Bot {BOT_TOKEN}"
     assert put.headers["User-Agent"].startswith("DiscordBot (")
     assert put.body == COMMANDS
-    mle, career = put.body
+    mle, career, ask = put.body
     assert (mle["name"], career["name"]) == ("mle-vs-swe", "career")
     for command in put.body:
+        assert command["contexts"] == [0, 1, 2]  # servers, DMs with the bot, other DMs and group DMs
+        assert command["integration_types"] == [0, 1]  # installed to servers and to users
+        assert "dm_permission" not in command  # deprecated in favour of contexts
+    for command in (mle, career):
         assert command["type"] == 1
-        assert command["contexts"] == [0, 1]  # servers and DMs with the bot
-        assert command["integration_types"] == [0]  # installed to servers
         [option] = command["options"]
         assert option["name"] == "question" and option["type"] == 3 and option["max_length"] == 1000
+        assert option["autocomplete"] is True and "choices" not in option
     assert mle["options"][0]["required"] is False and career["options"][0]["required"] is True
+    # The message command: type 3, a menu name, and neither description nor options.
+    assert ask == {"name": "Ask careerbot", "type": 3, "contexts": [0, 1, 2], "integration_types": [0, 1]}
     out, err = capsys.readouterr()
-    assert out == "registered 2 Discord commands globally (servers and DMs): /mle-vs-swe, /career\n"
+    assert out == (
+        "registered 3 Discord commands globally (servers and DMs): /mle-vs-swe, /career, "
+        "'Ask careerbot' (message menu)\n"
+    )
     assert BOT_TOKEN not in out + err
 
     assert register_commands(settings, guild_id="42") == 0
@@ -97,12 +105,74 @@ def test_register_refused_by_discord_is_one_line_and_exit_1(
     )
 
 
+# The documented Application Command Structure (discord-api-docs, application-commands.mdx):
+# fields we may send, by command type; anything else is a mistake on our side.
+DOCUMENTED = {
+    "name",
+    "type",
+    "description",
+    "options",
+    "default_member_permissions",
+    "nsfw",
+    "integration_types",
+    "contexts",
+    "name_localizations",
+    "description_localizations",
+}
+OPTION_FIELDS = {
+    "type",
+    "name",
+    "description",
+    "required",
+    "choices",
+    "min_length",
+    "max_length",
+    "autocomplete",
+    "name_localizations",
+    "description_localizations",
+}
+
+
 def test_the_command_set_keeps_discords_rules() -> None:
     assert problems(COMMANDS) == []
     for command in COMMANDS:
+        assert set(command) <= DOCUMENTED, set(command) - DOCUMENTED
+        if command["type"] == 3:  # MESSAGE: no description, no options
+            assert "description" not in command and "options" not in command
+            assert 1 <= len(command["name"]) <= 32
+            continue
         assert valid_name(command["name"]) and 1 <= len(command["description"]) <= 100
         for option in command["options"]:
+            assert set(option) <= OPTION_FIELDS
             assert valid_name(option["name"]) and 1 <= len(option["description"]) <= 100
+
+
+def test_rule_checks_cover_contexts_and_message_commands() -> None:
+    ask = next(c for c in COMMANDS if c["type"] == 3)
+    found = problems(
+        [
+            {**ask, "description": "Ask about this message"},
+            {**ask, "name": "Ask careerbot", "options": [{"name": "x"}]},
+            {**ask, "name": "x" * 33, "dm_permission": True},
+            {**ask, "name": "other", "integration_types": [2], "contexts": [3]},
+            *({**ask, "name": f"m{n}"} for n in range(3)),
+            {
+                **COMMANDS[1],
+                "options": [{**COMMANDS[1]["options"][0], "choices": [{"name": "a", "value": "a"}]}],
+            },
+        ]
+    )
+    assert "message command 'Ask careerbot': message commands take no description" in found
+    assert "message command 'Ask careerbot': message commands take no options" in found
+    assert "command names must be unique (per command type)" in found
+    assert f"message command {'x' * 33!r}: name must be 1-32 characters" in found
+    assert f"{'x' * 33!r}: dm_permission is deprecated; use contexts" in found
+    assert "'other': integration_types must be 0 (server) and/or 1 (user)" in found
+    assert "'other': contexts must be among 0 (server), 1 (bot DM), 2 (private channel)" in found
+    assert "at most 5 global message commands" in found
+    assert "/career question: autocomplete options may not have choices" in found
+    # Chat-input and message commands may share a name (they live in different menus).
+    assert problems([COMMANDS[1], {**ask, "name": "career"}]) == []
 
 
 def test_rule_checks_catch_what_discord_would_refuse(
@@ -122,7 +192,7 @@ def test_rule_checks_catch_what_discord_would_refuse(
     broken[1]["options"].append({**broken[1]["options"][0], "name": "more", "required": False})
     broken[1]["options"].append({**broken[1]["options"][0], "name": "late", "required": True})
     found = problems(broken)
-    assert "command names must be unique" in found
+    assert "command names must be unique (per command type)" in found
     assert any(p.startswith("/MLE: name must match") for p in found)
     assert "/career: description must be 1-100 characters" in found
     assert any(p.startswith("/career question: description") for p in found)

@@ -1,0 +1,189 @@
+"""Follow-ups: the next message in a conversation the bot answered, answered without a mention.
+
+A conversation is a Slack thread, a Discord thread, or a Discord reply chain; the front end
+names it with a key ("C123:1700000000.000100", "thread:987", "reply:555"). Its state (the
+first question, every passage already shown, how many follow-ups were answered, when) lives
+in the store, never in history API calls.
+
+Rules, the same on every platform:
+- The bot follows only conversations it answered in (`started()` after an answer), so it
+  never speaks in a thread it has not joined.
+- A follow-up is asked as the new text together with the conversation's first question
+  ("and do they need DevOps?" after "What does an ML engineer do?"); if that finds nothing,
+  the new text alone. Only passages that share a word with the new text are shown (the first
+  question alone would otherwise answer "thanks!"), and passages already shown in the
+  conversation are never shown again.
+- A follow-up with nothing new gets no reply at all: in a thread people also talk to each
+  other, and the bot should speak only when it has something. A mention always gets the
+  usual reply.
+- Following stops after CAREERBOT_FOLLOWUP_ANSWERS follow-ups (0: never follow) or after
+  CAREERBOT_FOLLOWUP_IDLE_MINUTES without an answer; a new mention starts it again.
+- Who may be answered (never bots, never ourselves) is the front end's check, as for mentions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.settings import Settings
+from bot.store import Store, StoreError, ThreadState
+from retrieval import Answer, Engine, QuestionError
+from retrieval.analyzer import tokenize, words
+
+logger = logging.getLogger(__name__)
+
+TOP_K = 3  # passages per follow-up answer, as for any answer
+MAX_CANDIDATES = 30  # the most the engine ranks; asking for more than this gains nothing
+QUESTION_LIMIT = 1000  # the engine's limit on a question; the first question is cut to fit
+# Thread chatter that is not a follow-up question, however the engine would score it.
+CHATTER = frozenset(
+    """
+    thanks thank thx ty cheers ok okay k cool great nice awesome perfect got it yes yeah yep no nope
+    lol haha wow agreed agree same true right sure makes sense good point interesting helpful
+    """.split()  # noqa: SIM905 - a word list reads better as text
+)
+
+
+@dataclass(frozen=True)
+class FollowUpPolicy:
+    """How long the bot keeps following a conversation."""
+
+    max_answers: int = 5
+    idle_seconds: float = 3600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FollowUpPolicy:
+        return cls(settings.careerbot_followup_answers, settings.careerbot_followup_idle_minutes * 60)
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_answers > 0
+
+
+def combined_query(first_question: str, text: str) -> str:
+    """The follow-up's text with the conversation's first question, within the engine's limit."""
+    text = " ".join(text.split())
+    room = QUESTION_LIMIT - len(text) - 1
+    first = " ".join(first_question.split())
+    if room <= 0 or not first:
+        return text[:QUESTION_LIMIT]
+    return f"{text} {first[:room]}".strip()
+
+
+class Conversations:
+    """Follow-up state over the store; every store failure costs a log line, never a reply."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        policy: FollowUpPolicy | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.policy = policy or FollowUpPolicy()
+        self.clock = clock
+
+    # -- state ----------------------------------------------------------------------------
+
+    def started(self, platform: str, key: str, question: str, answer: Answer | None) -> None:
+        """The bot answered `question` in conversation `key` (a mention, a DM, a shared answer):
+        follow it from now on. A conversation followed before keeps its shown passages."""
+        if not self.policy.enabled or not question.strip():
+            return
+        try:
+            previous = self.store.get_thread(platform, key)
+            shown = _merge(previous.shown if previous else (), answer)
+            self.store.save_thread(
+                platform,
+                key,
+                ThreadState(first_question=question, shown=shown, answers=0, updated_at=self.clock()),
+            )
+        except StoreError:
+            logger.warning("%s %s: could not start following the conversation", platform, key, exc_info=True)
+
+    def following(self, platform: str, key: str) -> ThreadState | None:
+        """The conversation's state while the bot follows it; None when it never answered
+        there, the follow-up cap is reached, or it has been idle too long."""
+        if not self.policy.enabled:
+            return None
+        try:
+            state = self.store.get_thread(platform, key)
+        except StoreError:
+            logger.warning("%s %s: could not read the conversation", platform, key, exc_info=True)
+            return None
+        if state is None or state.answers >= self.policy.max_answers:
+            return None
+        if self.clock() - state.updated_at > self.policy.idle_seconds:
+            return None
+        return state
+
+    def answered(self, platform: str, key: str, state: ThreadState, answer: Answer) -> None:
+        """A follow-up was answered: count it and remember its passages."""
+        try:
+            self.store.save_thread(
+                platform,
+                key,
+                state.model_copy(
+                    update={
+                        "shown": _merge(state.shown, answer),
+                        "answers": state.answers + 1,
+                        "updated_at": self.clock(),
+                    }
+                ),
+            )
+        except StoreError:
+            logger.warning("%s %s: could not record the follow-up", platform, key, exc_info=True)
+
+    def link(self, platform: str, message_key: str, key: str) -> None:
+        """One of our answer messages belongs to `key` (a reply to it continues the conversation)."""
+        try:
+            self.store.link_thread_message(platform, message_key, key)
+        except StoreError:
+            logger.warning("%s: could not link answer %s to its conversation", platform, message_key, exc_info=True)
+
+    def conversation_of(self, platform: str, message_key: str) -> str | None:
+        """The conversation an answer message of ours belongs to, or None."""
+        try:
+            return self.store.thread_of_message(platform, message_key)
+        except StoreError:
+            logger.warning("%s: could not look up answer %s", platform, message_key, exc_info=True)
+            return None
+
+    # -- asking ---------------------------------------------------------------------------
+
+    def ask(self, state: ThreadState, text: str) -> Answer | None:
+        """The follow-up's answer with only passages not yet shown; None when there is nothing new."""
+        text = " ".join(text.split())
+        if is_chatter(text):
+            return None
+        shown = set(state.shown)
+        terms = set(tokenize(text))
+        top_k = min(MAX_CANDIDATES, TOP_K + len(shown))
+        for query in dict.fromkeys((combined_query(state.first_question, text), text[:QUESTION_LIMIT])):
+            try:
+                answer = self.engine.ask(query, top_k=top_k)
+            except QuestionError:
+                continue
+            # Only passages about the new text: the first question alone would answer "thanks!".
+            fresh = tuple(
+                h for h in answer.hits if h.passage_id not in shown and terms & set(tokenize(h.text))
+            )[:TOP_K]
+            if answer.answered and fresh:
+                return Answer(question=text, answered=True, hits=fresh)
+        return None
+
+
+def is_chatter(text: str) -> bool:
+    """True for "thanks!", "ok cool", "makes sense": nothing in it but chatter and stopwords."""
+    return all(w in CHATTER or not tokenize(w) for w in words(text))
+
+
+def _merge(shown: tuple[str, ...], answer: Answer | None) -> tuple[str, ...]:
+    new = tuple(h.passage_id for h in answer.hits) if answer is not None else ()
+    return tuple(dict.fromkeys((*shown, *new)))
