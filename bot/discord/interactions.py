@@ -1,4 +1,10 @@
-"""Handling one Discord interaction payload: PING, the two commands, and the buttons.
+"""Handling one Discord interaction payload: PING, the commands, autocomplete, and the buttons.
+
+Commands: /career and /mle-vs-swe (chat input), and "Ask careerbot" (a message command:
+the clicked message's text is the question, answered privately to the clicker, with Share
+posting the answer as a reply to that message). Autocomplete (type 4) offers up to 25
+questions the corpus answers, ranked against what has been typed, without waiting on
+anything slow.
 
 `InteractionHandler.handle(payload)` returns a `Reply`: the JSON body of the HTTP
 response, and, for a deferred answer, an `after_send` callable that the web layer runs
@@ -21,14 +27,19 @@ from dataclasses import dataclass
 
 from bot.answering import Answering
 from bot.discord import render
+from bot.discord.commands import ASK_MESSAGE, BOT_DM, GUILD, GUILD_INSTALL, MESSAGE
 from bot.discord.rest import DiscordAPIError, DiscordREST
 from bot.store import StoreError, VoteRecord
+from bot.suggestions import QuestionSuggestions
+from bot.text import truncate
+from retrieval.question import MAX_QUESTION_CHARS
 
 logger = logging.getLogger(__name__)
 
 # Interaction types, and the response types we use.
-PING, APPLICATION_COMMAND, MESSAGE_COMPONENT = 1, 2, 3
-PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, UPDATE_MESSAGE = 1, 4, 5, 7
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 1, 2, 3, 4
+PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 1, 4, 5, 6, 7
+AUTOCOMPLETE_RESULT = 8
 DEFER_AFTER_SECONDS = 2.0
 
 COMMAND_NAMES = ("mle-vs-swe", "career")
@@ -77,10 +88,12 @@ class InteractionHandler:
         defer: bool = False,
         defer_after: float = DEFER_AFTER_SECONDS,
         application_id: str | None = None,
+        suggestions: QuestionSuggestions | None = None,
     ) -> None:
         self.answering = answering
         self.engine = answering.engine
         self.store = answering.store
+        self.suggestions = suggestions or QuestionSuggestions(answering.engine)
         self.rest = rest
         self.defer = defer and rest is not None
         self.defer_after = defer_after
@@ -95,6 +108,8 @@ class InteractionHandler:
             return self.command(payload)
         if kind == MESSAGE_COMPONENT:
             return self.component(payload)
+        if kind == AUTOCOMPLETE:
+            return self.autocomplete(payload)
         return Reply(_message(render.notice("Sorry, I can't handle that kind of interaction.")))
 
     def shutdown(self) -> None:
@@ -104,6 +119,8 @@ class InteractionHandler:
     # -- commands ---------------------------------------------------------------------
 
     def command(self, payload: dict) -> Reply:
+        if (payload.get("data") or {}).get("type") == MESSAGE:
+            return self.message_command(payload)
         name = (payload.get("data") or {}).get("name")
         question = option(payload, "question").strip()
         if name not in COMMAND_NAMES:
@@ -166,14 +183,24 @@ class InteractionHandler:
             logger.error("interaction %s: the follow-up failed too: %s", interaction, exc)
 
     def answer_data(
-        self, question: str, *, entry: str, ephemeral: bool = True, asked_by: str | None = None
+        self,
+        question: str,
+        *,
+        entry: str,
+        ephemeral: bool = True,
+        asked_by: str | None = None,
+        reply_to: str | None = None,
     ) -> dict:
         asked = self.answering.ask(question, platform=PLATFORM, entry=entry)
         if asked.answer is None:
             return render.notice(f"I couldn't read that as a question: {asked.problem}", ephemeral=ephemeral)
         self.answering.remember_unanswered(asked, PLATFORM)
         return render.answer_message(
-            asked.answer, examples=self.engine.example_questions(), ephemeral=ephemeral, asked_by=asked_by
+            asked.answer,
+            examples=self.engine.example_questions(),
+            ephemeral=ephemeral,
+            asked_by=asked_by,
+            reply_to=reply_to,
         )
 
     # -- buttons ------------------------------------------------------------------------
@@ -194,6 +221,11 @@ class InteractionHandler:
                 lambda: self.answer_data(question, entry="share", ephemeral=False, asked_by=who),
                 ephemeral=False,
             )
+        if custom_id.startswith(render.SHARE_REPLY_PREFIX):
+            target = render.share_reply_target(custom_id)
+            if not question or target is None:
+                return expired
+            return self.share_reply(payload, question, target)
         if custom_id.startswith(render.ASK_PREFIX):
             example = render.example_question(custom_id, self.engine.example_questions())
             if example is None:
@@ -237,3 +269,109 @@ class InteractionHandler:
         # A shared answer is everyone's: updating it would show one person's vote to all and
         # take the buttons from the others, so the voter gets a private confirmation instead.
         return Reply(_message(render.vote_notice(vote, saved)))
+
+    # -- autocomplete, "Ask careerbot", Share as a reply -----------------------------------
+
+    def autocomplete(self, payload: dict) -> Reply:
+        """Type 8 with up to 25 questions matching the focused option's text (never slow:
+        the candidates are ranked in memory, nothing is asked of the engine or the store)."""
+        options = (payload.get("data") or {}).get("options") or []
+        focused = next((o for o in options if isinstance(o, dict) and o.get("focused")), None)
+        typed = focused.get("value") if focused else ""
+        questions = self.suggestions.rank(typed if isinstance(typed, str) else "")
+        return Reply(
+            {"type": AUTOCOMPLETE_RESULT, "data": {"choices": render.autocomplete_choices(questions)}}
+        )
+
+    def message_command(self, payload: dict) -> Reply:
+        """ "Ask careerbot" on a message: its text is the question; the answer is private to the
+        clicker, with Share posting it as a reply to that message."""
+        data = payload.get("data") or {}
+        if data.get("name") != ASK_MESSAGE:
+            return Reply(_message(render.notice(f"Unknown command: {data.get('name')}")))
+        target = str(data.get("target_id") or "")
+        messages = ((data.get("resolved") or {}).get("messages")) or {}
+        message = messages.get(target) if isinstance(messages, dict) else None
+        content = str((message or {}).get("content") or "")
+        # One of our own answers: ask its question again, not the "**Q:**" markup around it.
+        text = " ".join((render.unescape_question(content) or content).split())
+        if not target.isdigit() or not text:
+            return Reply(
+                _message(
+                    render.notice(
+                        "That message has no text I can read as a question "
+                        "(images, embeds and stickers aren't questions)."
+                    )
+                )
+            )
+        question = truncate(text, MAX_QUESTION_CHARS)  # a long message is asked by its beginning
+        return self._respond(
+            payload, lambda: self.answer_data(question, entry="message-command", reply_to=target)
+        )
+
+    def share_reply(self, payload: dict, question: str, target: str) -> Reply:
+        """Post the answer as a reply to message `target`, once per person and message.
+
+        Acknowledged at once (type 6); the reply is posted after the response has gone out.
+        With the bot in the channel (server install, or a DM with the bot) it is a real reply;
+        otherwise (a user install in a server or a group DM) it is a public follow-up to the
+        interaction that links to the message. Discord makes it ephemeral itself where the
+        server does not allow external apps.
+        """
+        who = user_id(payload)
+        channel = str(payload.get("channel_id") or "")
+        if not self.answering.claim_once(f"discord:share-reply:{target}:{who}"):
+            return Reply(_message(render.notice("You already shared this answer as a reply.")))
+        if self.rest is None:
+            return Reply(_message(render.notice("Sorry, sharing isn't available right now.")))
+
+        def after_send() -> None:
+            try:
+                self._workers.submit(self._post_reply, payload, question, target, channel, who)
+            except RuntimeError:  # shutting down: post here rather than drop an acknowledged share
+                self._post_reply(payload, question, target, channel, who)
+
+        return Reply({"type": DEFERRED_UPDATE_MESSAGE}, after_send)
+
+    def _post_reply(self, payload: dict, question: str, target: str, channel: str, who: str) -> None:
+        assert self.rest is not None
+        interaction = payload.get("id")
+        data = self.answer_data(question, entry="share-reply", ephemeral=False, asked_by=who)
+        data.pop("flags", None)
+        if _bot_can_post(payload) and channel.isdigit():
+            reply = {
+                **data,
+                "message_reference": {
+                    "message_id": target,
+                    "channel_id": channel,
+                    "fail_if_not_exists": False,
+                },
+            }
+            try:
+                self.rest.request("POST", f"/channels/{channel}/messages", reply)
+                return
+            except DiscordAPIError as exc:
+                logger.warning(
+                    "interaction %s: replying in the channel failed (%s); following up", interaction, exc
+                )
+        link = render.jump_link(str(payload.get("guild_id") or "") or None, channel, target)
+        content = truncate(f"Re: {link}\n{data.get('content', '')}", render.CONTENT_LIMIT)
+        app_id = str(payload.get("application_id") or self.application_id or "")
+        try:
+            # One follow-up: user-installed apps may send at most five per interaction.
+            self.rest.followup(app_id, str(payload.get("token") or ""), {**data, "content": content})
+        except DiscordAPIError as exc:
+            logger.error("interaction %s: sharing as a reply failed: %s", interaction, exc)
+
+
+def _bot_can_post(payload: dict) -> bool:
+    """Whether our bot user is in the channel: a DM with the bot, or a server that installed us
+    (authorizing_integration_owners has "0"). A user install elsewhere has no bot there."""
+    context = payload.get("context")
+    owners = payload.get("authorizing_integration_owners")
+    if context == BOT_DM:
+        return True
+    if context == GUILD or (context is None and payload.get("guild_id")):
+        # Older payloads carry no owners: a guild interaction then means a server install.
+        return not isinstance(owners, dict) or str(GUILD_INSTALL) in owners
+    return False

@@ -44,6 +44,10 @@ VOTE_UP, VOTE_DOWN, VOTE_RECORDED, SHARE, ASK_PREFIX = (
     "share",
     "ask:",
 )
+# "Ask careerbot" answers: Share posts the answer as a reply to the message it was asked about.
+SHARE_REPLY_PREFIX = "share:reply:"
+CHOICE_LIMIT = 100  # an autocomplete choice's name and value
+CHOICES_LIMIT = 25
 
 OVERVIEW_INTRO = "**ML engineer vs software engineer**, in the words of the articles I answer from:"
 
@@ -66,8 +70,10 @@ def escape_markdown(text: str) -> str:
 
 def unescape_question(content: str) -> str:
     """The question back from a message whose first line question_line() wrote."""
-    line = content.split("\n", 1)[0]
-    if not line.startswith(QUESTION_PREFIX):
+    # The question line is the first of ours that starts with the prefix (a shared reply may
+    # carry a link line above it); question_line() escapes "*", so a question can't fake one.
+    line = next((ln for ln in content.split("\n")[:2] if ln.startswith(QUESTION_PREFIX)), "")
+    if not line:
         return ""
     line = line[len(QUESTION_PREFIX) :]
     return re.sub(r"\\(.)", r"\1", line).replace("@\u200b", "@")
@@ -134,11 +140,38 @@ def button(label: str, custom_id: str, style: int = 2, disabled: bool = False) -
     return data
 
 
-def feedback_row(share: bool) -> dict:
+def feedback_row(share: bool, reply_to: str | None = None) -> dict:
+    """Votes, and Share: in the channel, or as a reply to message `reply_to`."""
     buttons = [button("👍 Helpful", VOTE_UP), button("👎 Not helpful", VOTE_DOWN)]
-    if share:
+    if share and reply_to:
+        buttons.append(button("Share as a reply", f"{SHARE_REPLY_PREFIX}{reply_to}", style=1))
+    elif share:
         buttons.append(button("Share in channel", SHARE, style=1))
     return {"type": 1, "components": buttons}
+
+
+def share_reply_target(custom_id: str) -> str | None:
+    """The message id a "Share as a reply" button answers (None if the id is not a snowflake)."""
+    rest = custom_id[len(SHARE_REPLY_PREFIX) :] if custom_id.startswith(SHARE_REPLY_PREFIX) else ""
+    return rest if rest.isdigit() else None
+
+
+def jump_link(guild_id: str | None, channel_id: str, message_id: str) -> str:
+    """A link to a message (guild "@me" for DMs)."""
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def autocomplete_choices(questions: Sequence[str]) -> list[dict]:
+    """Autocomplete choices: at most 25, name and value 1-100 characters (longer ones left out,
+    since a cut value would ask a different question)."""
+    choices = []
+    for question in questions:
+        text = " ".join(question.split())
+        if 1 <= len(text) <= CHOICE_LIMIT:
+            choices.append({"name": text, "value": text})
+        if len(choices) == CHOICES_LIMIT:
+            break
+    return choices
 
 
 def example_custom_id(position: int, question: str) -> str:
@@ -177,13 +210,18 @@ def answer_message(
     asked_by: str | None = None,
     share: bool = True,
     buttons: bool = True,
+    reply_to: str | None = None,
+    prefix: str | None = None,
 ) -> dict:
     """The message data for an answer, or for the no-answer reply (with `examples` as buttons).
 
     `asked_by` is a user id shown as a mention (rendered as the name; allowed_mentions keeps
-    it from pinging). The Share button appears on ephemeral answers only.
+    it from pinging). The Share button appears on ephemeral answers only; with `reply_to`
+    it shares as a reply to that message. `prefix` is a line of ours above the question.
     """
     content = question_line(answer.question)
+    if prefix:
+        content = f"{prefix}\n{content}"
     if asked_by:
         content += f"\nasked by <@{int(asked_by)}>" if asked_by.isdigit() else ""
     message: dict
@@ -201,7 +239,7 @@ def answer_message(
             "embeds": fit_embeds([hit_embed(h) for h in answer.hits]),
         }
         if buttons:
-            message["components"] = [feedback_row(share=ephemeral and share)]
+            message["components"] = [feedback_row(share=ephemeral and share, reply_to=reply_to)]
     message["allowed_mentions"] = NO_MENTIONS
     if ephemeral:
         message["flags"] = EPHEMERAL

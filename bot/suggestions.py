@@ -1,0 +1,84 @@
+"""The questions careerbot offers as people type (Discord autocomplete) or open it (Slack prompts).
+
+The engine's example questions come first, then questions derived from the corpus's section
+headings that the engine really answers (retrieval.suggest). Deriving them asks the engine
+once per heading, so it runs in a background thread at start-up; until it is done, only the
+example questions are offered, and an autocomplete never waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from retrieval import Engine, QuestionError
+from retrieval.suggest import MAX_SUGGESTIONS, Suggestions, answerable, heading_questions
+
+logger = logging.getLogger(__name__)
+
+MAX_HEADINGS = 300  # a large corpus has thousands; the first few hundred distinct ones are plenty
+MAX_PASSAGES_SCANNED = 20_000
+
+
+def _weight(engine: Engine) -> Callable[[str], float]:
+    """The engine's idf for a term (1.0 if this engine doesn't expose it)."""
+    index = getattr(getattr(engine, "search", None), "passages", None)
+    idf = getattr(index, "term_idf", None)
+    return idf if callable(idf) else (lambda term: 1.0)
+
+
+class QuestionSuggestions:
+    """Example questions plus answerable heading questions, ranked against typed text."""
+
+    def __init__(self, engine: Engine, *, background: bool = True) -> None:
+        self.engine = engine
+        self._examples = tuple(engine.example_questions())
+        self._ready = threading.Event()
+        self._suggestions = Suggestions(self._examples, _weight(engine))
+        if background:
+            threading.Thread(target=self._build, name="careerbot-suggestions", daemon=True).start()
+        else:
+            self._build()
+
+    def _headings(self) -> list[str]:
+        seen: dict[str, None] = {}
+        passages = self.engine.passages
+        for n in range(min(len(passages), MAX_PASSAGES_SCANNED)):
+            section = passages[n].section
+            if section and section not in seen:
+                seen[section] = None
+                if len(seen) >= MAX_HEADINGS:
+                    break
+        return list(seen)
+
+    def _answers(self, question: str) -> bool:
+        try:
+            return self.engine.ask(question).answered
+        except QuestionError:
+            return False
+
+    def _build(self) -> None:
+        try:
+            derived = answerable(heading_questions(self._headings()), self._answers)
+            self._suggestions = Suggestions((*self._examples, *derived), _weight(self.engine))
+        except Exception:
+            # Suggestions are a convenience: without them the example questions still work.
+            logger.exception("could not derive questions from the corpus headings")
+        finally:
+            self._ready.set()
+
+    def wait(self, timeout: float) -> bool:
+        """True once the heading questions are in (tests and benchmarks wait on this)."""
+        return self._ready.wait(timeout)
+
+    @property
+    def all(self) -> list[str]:
+        return self._suggestions.all
+
+    def rank(self, typed: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+        return self._suggestions.rank(typed, limit)
+
+    def prompts(self, count: int = 4) -> list[str]:
+        """Questions to show before anything is typed (Slack's suggested prompts: at most 4)."""
+        return self._suggestions.all[:count]
