@@ -49,11 +49,13 @@ class Answering:
         self.store = store
         self.log_questions = log_questions
 
-    def ask(self, question: str, *, platform: str, entry: str) -> Asked:
-        """Ask the engine. `entry` names the front end's entry point (mention, dm, command:/career...)."""
+    def ask(self, question: str, *, platform: str, entry: str, top_k: int | None = None) -> Asked:
+        """Ask the engine. `entry` names the front end's entry point (mention, dm, command:/career...);
+        `top_k` asks for more passages than usual (follow-ups filter out those already shown)."""
         started = time.perf_counter()
         try:
-            asked = Asked(question, answer=self.engine.ask(question))
+            answer = self.engine.ask(question) if top_k is None else self.engine.ask(question, top_k=top_k)
+            asked = Asked(question, answer=answer)
         except QuestionError as exc:
             # An empty or too long question is not an error of ours: the reply says what to change.
             asked = Asked(question, problem=str(exc))

@@ -28,9 +28,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.answering import Answering
 from bot.settings import Settings
-from bot.store import Store, StoreError, ThreadState
-from retrieval import Answer, Engine, QuestionError
+from bot.store import StoreError, ThreadState
+from retrieval import Answer
 from retrieval.analyzer import tokenize, words
 
 logger = logging.getLogger(__name__)
@@ -78,14 +79,13 @@ class Conversations:
 
     def __init__(
         self,
-        engine: Engine,
-        store: Store,
+        answering: Answering,
         policy: FollowUpPolicy | None = None,
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.engine = engine
-        self.store = store
+        self.answering = answering
+        self.store = answering.store
         self.policy = policy or FollowUpPolicy()
         self.clock = clock
 
@@ -145,7 +145,9 @@ class Conversations:
         try:
             self.store.link_thread_message(platform, message_key, key)
         except StoreError:
-            logger.warning("%s: could not link answer %s to its conversation", platform, message_key, exc_info=True)
+            logger.warning(
+                "%s: could not link answer %s to its conversation", platform, message_key, exc_info=True
+            )
 
     def conversation_of(self, platform: str, message_key: str) -> str | None:
         """The conversation an answer message of ours belongs to, or None."""
@@ -157,7 +159,7 @@ class Conversations:
 
     # -- asking ---------------------------------------------------------------------------
 
-    def ask(self, state: ThreadState, text: str) -> Answer | None:
+    def ask(self, state: ThreadState, text: str, platform: str) -> Answer | None:
         """The follow-up's answer with only passages not yet shown; None when there is nothing new."""
         text = " ".join(text.split())
         if is_chatter(text):
@@ -166,9 +168,8 @@ class Conversations:
         terms = set(tokenize(text))
         top_k = min(MAX_CANDIDATES, TOP_K + len(shown))
         for query in dict.fromkeys((combined_query(state.first_question, text), text[:QUESTION_LIMIT])):
-            try:
-                answer = self.engine.ask(query, top_k=top_k)
-            except QuestionError:
+            answer = self.answering.ask(query, platform=platform, entry="followup", top_k=top_k).answer
+            if answer is None:  # unreadable (too long, only markup): not a follow-up
                 continue
             # Only passages about the new text: the first question alone would answer "thanks!".
             fresh = tuple(

@@ -4,6 +4,11 @@ HTTP interactions cannot see @mentions, DMs or joins; this worker does. Discord 
 the content of mentions and DMs without the privileged Message Content intent, so only
 the members intent is optional (for welcomes, DISCORD_MEMBERS_INTENT).
 
+Follow-ups (bot.followups): after answering in a thread, or with a reply, the bot follows
+that conversation; the next message in the thread, or a reply to one of its answers, is
+answered without a mention. Replies that ping the bot (Discord's default) carry their text
+without any privileged intent; other thread messages need DISCORD_MESSAGE_CONTENT_INTENT.
+
 The handlers are plain async functions over discord.py objects, so tests drive them with
 Message and Member objects built from recorded payloads.
 """
@@ -17,9 +22,10 @@ import discord
 
 from bot.answering import Answering
 from bot.discord import render
+from bot.followups import Conversations, FollowUpPolicy
 from bot.settings import Settings, SettingsError
-from bot.store import Store
-from retrieval import Engine
+from bot.store import Store, ThreadState
+from retrieval import Answer, Engine
 
 logger = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -42,17 +48,25 @@ def _examples(engine: Engine) -> str:
 
 def reply_payload(answering: Answering, question: str, entry: str) -> dict:
     """The message for a mention or DM: the answer, public in its channel, no pings, no buttons."""
+    return _reply(answering, question, entry)[0]
+
+
+def _reply(answering: Answering, question: str, entry: str) -> tuple[dict, Answer | None]:
     engine = answering.engine
     if not question.strip():
-        return render.notice(HELP + _examples(engine), ephemeral=False)
+        return render.notice(HELP + _examples(engine), ephemeral=False), None
     asked = answering.ask(question, platform=PLATFORM, entry=entry)
     if asked.answer is None:
-        return render.notice(f"I couldn't read that as a question: {asked.problem}", ephemeral=False)
+        return render.notice(f"I couldn't read that as a question: {asked.problem}", ephemeral=False), None
     answering.remember_unanswered(asked, PLATFORM)
+    return _answer_payload(engine, asked.answer), asked.answer
+
+
+def _answer_payload(engine: Engine, answer: Answer) -> dict:
     # Plain replies: the bot's messages keep working when the web process (which receives
     # button clicks) isn't running; the examples are listed in the text instead.
     return render.answer_message(
-        asked.answer, examples=engine.example_questions(), ephemeral=False, share=False, buttons=False
+        answer, examples=engine.example_questions(), ephemeral=False, share=False, buttons=False
     )
 
 
@@ -70,26 +84,94 @@ def _send_kwargs(payload: dict) -> dict:
     }
 
 
-async def handle_message(message: discord.Message, me: discord.abc.User, answering: Answering) -> bool:
-    """Answer a DM or a message that mentions us; True when a reply was sent."""
+async def handle_message(
+    message: discord.Message,
+    me: discord.abc.User,
+    answering: Answering,
+    conversations: Conversations | None = None,
+) -> bool:
+    """Answer a DM, a message that mentions us, or a follow-up in a conversation we answered in;
+    True when a reply was sent."""
     if message.author.bot or message.author.id == me.id or message.webhook_id is not None:
         return False
     if message.type not in ANSWERED_TYPES:  # joins, pins, boosts... are not questions
         return False
     # A server message whose guild isn't cached has a PartialMessageable channel with a guild_id.
     is_dm = message.guild is None and getattr(message.channel, "guild_id", None) is None
-    if not is_dm and not any(user.id == me.id for user in message.mentions):
+    addressed = is_dm or any(user.id == me.id for user in message.mentions)
+    key, state = _followed(message, conversations)
+    if not addressed and state is None:
         return False
     # False when this message was already taken (a second worker copy, a replayed event).
     if not answering.claim_once(f"discord:message:{message.id}"):
         return False
-    payload = reply_payload(answering, question_from(message, me), "dm" if is_dm else "mention")
+    text = question_from(message, me)
+    if conversations is not None and key is not None and state is not None:
+        follow_up = conversations.ask(state, text, PLATFORM)
+        if follow_up is not None:
+            sent = await _send(message, _answer_payload(answering.engine, follow_up))
+            if sent is not None:
+                conversations.answered(PLATFORM, key, state, follow_up)
+                conversations.link(PLATFORM, str(sent.id), key)
+            return sent is not None
+        if not addressed:  # nothing new on it, and not asked of us: stay out of the conversation
+            return False
+    payload, answer = _reply(answering, text, "dm" if is_dm else "mention")
+    sent = await _send(message, payload)
+    if sent is None:
+        return False
+    if conversations is not None and answer is not None and answer.answered:
+        key = key or _conversation_key(message)
+        conversations.started(PLATFORM, key, text, answer)
+        conversations.link(PLATFORM, str(sent.id), key)
+    return True
+
+
+async def _send(message: discord.Message, payload: dict) -> discord.Message | None:
     try:
-        await message.reply(mention_author=False, **_send_kwargs(payload))
+        return await message.reply(mention_author=False, **_send_kwargs(payload))
     except discord.HTTPException as exc:
         logger.error("message %s: reply failed: %s", message.id, exc)
-        return False
-    return True
+        return None
+
+
+THREAD_TYPES = (
+    discord.ChannelType.public_thread,
+    discord.ChannelType.private_thread,
+    discord.ChannelType.news_thread,
+)
+
+
+def _in_thread(message: discord.Message) -> bool:
+    # An uncached thread arrives as a PartialMessageable that may still know its type.
+    return (
+        isinstance(message.channel, discord.Thread) or getattr(message.channel, "type", None) in THREAD_TYPES
+    )
+
+
+def _conversation_key(message: discord.Message) -> str:
+    """A thread is one conversation; elsewhere, the reply chain that starts at this message."""
+    return f"thread:{message.channel.id}" if _in_thread(message) else f"reply:{message.id}"
+
+
+def _followed(
+    message: discord.Message, conversations: Conversations | None
+) -> tuple[str | None, ThreadState | None]:
+    """The conversation this message continues, and its state while we still follow it:
+    a thread we answered in, or a reply to one of our answers."""
+    if conversations is None:
+        return None, None
+    if _in_thread(message):
+        key = f"thread:{message.channel.id}"
+        state = conversations.following(PLATFORM, key)
+        if state is not None:
+            return key, state
+    reference = message.reference
+    if reference is not None and reference.message_id is not None:
+        key = conversations.conversation_of(PLATFORM, str(reference.message_id))
+        if key is not None:
+            return key, conversations.following(PLATFORM, key)
+    return (f"thread:{message.channel.id}", None) if _in_thread(message) else (None, None)
 
 
 def welcome_text(engine: Engine) -> str:
@@ -117,12 +199,14 @@ async def handle_member_join(member: discord.Member, answering: Answering) -> bo
 
 def intents(settings: Settings) -> discord.Intents:
     """Guild and DM messages (content of mentions and DMs comes without message_content);
-    members only when welcomes are wanted (a privileged intent, enabled in the portal)."""
+    members only when welcomes are wanted, message content only for follow-ups in threads
+    without a mention (both privileged intents, enabled in the portal)."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     wanted.guild_messages = True
     wanted.dm_messages = True
     wanted.members = settings.discord_members_intent
+    wanted.message_content = settings.discord_message_content_intent
     return wanted
 
 
@@ -135,11 +219,12 @@ def build_client(settings: Settings, engine: Engine, store: Store) -> discord.Cl
         chunk_guilds_at_startup=False,
     )
     answering = Answering(engine, store, log_questions=settings.careerbot_log_questions)
+    conversations = Conversations(answering, FollowUpPolicy.from_settings(settings))
 
     @client.event
     async def on_message(message: discord.Message) -> None:
         if client.user is not None:
-            await handle_message(message, client.user, answering)
+            await handle_message(message, client.user, answering, conversations)
 
     if settings.discord_members_intent:
 
@@ -164,9 +249,20 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
             "DISCORD_BOT_TOKEN was refused by Discord: reset it in the developer portal"
         ) from None
     except discord.PrivilegedIntentsRequired:
+        if settings.discord_members_intent and not settings.discord_message_content_intent:
+            raise SettingsError(
+                "DISCORD_MEMBERS_INTENT is true but the Server Members Intent is off in the developer portal "
+                "(Bot page): turn it on, or unset DISCORD_MEMBERS_INTENT"
+            ) from None
+        if settings.discord_message_content_intent and not settings.discord_members_intent:
+            raise SettingsError(
+                "DISCORD_MESSAGE_CONTENT_INTENT is true but the Message Content Intent is off in the developer "
+                "portal (Bot page): turn it on, or unset DISCORD_MESSAGE_CONTENT_INTENT"
+            ) from None
         raise SettingsError(
-            "DISCORD_MEMBERS_INTENT is true but the Server Members Intent is off in the developer portal "
-            "(Bot page): turn it on, or unset DISCORD_MEMBERS_INTENT"
+            "DISCORD_MEMBERS_INTENT and DISCORD_MESSAGE_CONTENT_INTENT are true but Discord refused a privileged "
+            "intent: turn on the Server Members and Message Content intents in the developer portal (Bot page), "
+            "or unset the variables"
         ) from None
     except discord.ConnectionClosed as exc:
         if exc.code == 4004:  # authentication failed

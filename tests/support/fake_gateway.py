@@ -1,5 +1,6 @@
 """A local Discord gateway (WebSocket, ephemeral port) speaking just enough of the protocol for
-discord.py: HELLO, heartbeat ACKs, READY after IDENTIFY, then recorded dispatch events; it
+discord.py: HELLO, heartbeat ACKs, READY after IDENTIFY, then recorded dispatch events (an
+entry {"wait": threading.Event} holds the rest until the test sets it); it
 closes with a chosen code when the test says so (4004 "authentication failed" ends the run)."""
 
 from __future__ import annotations
@@ -65,8 +66,13 @@ class FakeGateway:
                     await ws.close(code=4014, reason="Disallowed intent(s).")
                     return
                 await self._dispatch(ws, "READY", 1, self._ready_payload())
-                for n, event in enumerate(self.events, start=2):
-                    await self._dispatch(ws, event["t"], n, event["d"])
+                sequence = 2
+                for event in self.events:
+                    if "wait" in event:  # a threading.Event the test sets: hold the next events until then
+                        await asyncio.to_thread(event["wait"].wait, 20)
+                        continue
+                    await self._dispatch(ws, event["t"], sequence, event["d"])
+                    sequence += 1
                 await asyncio.to_thread(self.release.wait, 20)
                 await ws.close(code=self.close_code, reason="test over")
                 return
