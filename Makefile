@@ -1,29 +1,55 @@
 # The two Quickstart commands: `make run` and `make test`. Each sets everything up first.
+#
+# Installs are pinned by constraints.txt (every package, every extra, all platforms) and done
+# by uv, bootstrapped into .venv/uv-tool (outside the venv's site-packages, so `make run`'s
+# venv holds the runtime set only). `make lock` refreshes constraints.txt.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(VENV)/uv-tool/bin/uv
+UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python --constraint constraints.txt
 
-.PHONY: install run test lint bench
+.PHONY: install install-runtime run test lint typecheck bench lock
 
-$(BIN)/careerbot: pyproject.toml
+# The runtime dependencies only (what `make run` and a deployment need).
+$(VENV)/.runtime: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $(BIN)/careerbot
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --target $(VENV)/uv-tool \
+		"uv==$$(sed -n 's/^uv==\([^ ;]*\).*/\1/p' constraints.txt)"
+	$(UV_INSTALL) -e .
+	touch $@
 
-install: $(BIN)/careerbot
+# Plus what the tests, static checks and benchmarks need.
+$(VENV)/.test: $(VENV)/.runtime
+	$(UV_INSTALL) -e '.[test,lint,bench]'
+	touch $@
+
+install-runtime: $(VENV)/.runtime
+
+install: $(VENV)/.test
 
 ## Start the bot: Slack (or Discord) when credentials are set, the local chat otherwise.
-run: install
+run: $(VENV)/.runtime
 	$(BIN)/careerbot start
 
-## Set up and run the whole test suite, plus the linter.
-test: install
+## Set up and run everything CI runs: lint, format check, type check, tests.
+test: $(VENV)/.test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
-lint: install
+lint: $(VENV)/.test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench: install
+typecheck: $(VENV)/.test
+	$(BIN)/mypy
+
+bench: $(VENV)/.test
 	$(BIN)/python -m bench.all --quick
+
+## Re-resolve constraints.txt from pyproject.toml (newest versions within its bounds).
+## Commit the result with the test run that passed on it.
+lock: $(VENV)/.runtime
+	$(UV) pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--no-annotate --quiet --output-file constraints.txt

@@ -54,7 +54,8 @@ _BRITISH = (
 def _stem(word: str) -> str:
     for pattern, replacement in _BRITISH:
         word = pattern.sub(replacement, word)
-    return _stemmer.stemWord(word)
+    stemmed: str = _stemmer.stemWord(word)
+    return stemmed
 
 
 @lru_cache(maxsize=500_000)

@@ -31,11 +31,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import rank_bm25
 
 from retrieval.errors import IndexFileError
+
+if TYPE_CHECKING:
+    import rank_bm25
 
 K1 = 1.2
 B = 0.75
@@ -185,7 +188,8 @@ class BM25Index:
             return np.zeros(passages.shape, dtype=bool)
         postings = self.postings[self.indptr[tid] : self.indptr[tid + 1]]
         at = np.minimum(postings.searchsorted(passages), postings.shape[0] - 1)
-        return postings[at] == passages
+        found: np.ndarray = postings[at] == passages
+        return found
 
     def term_idf(self, term: str) -> float:
         """idf of a term; a term never seen gets the idf of a term in one passage."""
@@ -193,7 +197,12 @@ class BM25Index:
         return float(self.idf[tid]) if tid is not None else math.log(self.size + 1)
 
     def reference_model(self) -> rank_bm25.BM25Plus:
-        """The rank-bm25 model over the same tokens (the scorer of record; slow, for checks)."""
+        """The rank-bm25 model over the same tokens (the scorer of record; slow, for checks).
+
+        rank-bm25 is a test and benchmark dependency (the `test` extra), not a runtime one.
+        """
+        import rank_bm25
+
         inverse = {tid: term for term, tid in self.vocabulary.items()}
         corpus: list[list[str]] = [[] for _ in range(self.size)]
         tfs = self._term_frequencies()
@@ -215,7 +224,8 @@ class BM25Index:
         term_of = np.repeat(np.arange(n_terms), np.diff(self.indptr))
         norm = k1 * (1 - b + b * self.doc_lengths[self.postings] / avgdl)
         ratio = self.weights / self.idf[term_of]  # = tf (k1+1) / (norm + tf)
-        return np.rint(ratio * norm / (k1 + 1 - ratio)).astype(np.int64)
+        tfs: np.ndarray = np.rint(ratio * norm / (k1 + 1 - ratio)).astype(np.int64)
+        return tfs
 
     # -- persistence --------------------------------------------------------------------
 

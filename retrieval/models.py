@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -55,7 +57,7 @@ class Answer(BaseModel):
     answered: bool
     hits: tuple[Hit, ...] = ()
 
-    def to_public_json(self) -> dict:
+    def to_public_json(self) -> dict[str, Any]:
         """The stable JSON shape of `careerbot ask --json`."""
         return {
             "question": self.question,

@@ -54,7 +54,8 @@ class PassageSearch:
 
     def scores(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
         """Combined rank-bm25 score of every passage for a plain (weighted) term query."""
-        return self.passages.scores(query) + self.documents.scores(query)[self.owner]
+        combined: np.ndarray = self.passages.scores(query) + self.documents.scores(query)[self.owner]
+        return combined
 
     def evidence(self, concepts: Sequence[Concept]) -> tuple[np.ndarray, np.ndarray]:
         """(combined, passage-only) scores above the no-match baseline, for a concept query."""

@@ -12,7 +12,7 @@ import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast, overload
 
 import numpy as np
 
@@ -53,7 +53,11 @@ class LazyPassages(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self._numbers)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    @overload
+    def __getitem__(self, i: int) -> Passage: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Passage]: ...
+    def __getitem__(self, i: int | slice) -> Passage | list[Passage]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         if not -len(self) <= i < len(self):
@@ -73,14 +77,18 @@ class LazyPassages(Sequence[Passage]):
 class LazyDocuments(Sequence[Document]):
     """Documents kept as their saved rows; a Document is built when read."""
 
-    def __init__(self, rows: list[list]) -> None:
+    def __init__(self, rows: list[list[Any]]) -> None:
         self._rows = rows
         self.ids = [str(row[0]) for row in rows]
 
     def __len__(self) -> int:
         return len(self._rows)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    @overload
+    def __getitem__(self, i: int) -> Document: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Document]: ...
+    def __getitem__(self, i: int | slice) -> Document | list[Document]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         doc_id, title, url, authors, site = self._rows[i]
@@ -126,7 +134,8 @@ def save_engine(engine: Engine, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     with tmp.open("wb") as fh:
-        np.savez(fh, **arrays)
+        # cast: NumPy's stubs type savez's keywords as its own options (allow_pickle: bool).
+        np.savez(fh, **cast(dict[str, Any], arrays))
     tmp.replace(out)
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 
 from flask import Blueprint, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from bot.answering import Answering
 from bot.discord.interactions import InteractionHandler
@@ -40,7 +41,7 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
         _HANDLERS.append(handler)
 
     @blueprint.post("/discord/interactions")
-    def interactions():  # noqa: ANN202 - a Flask view
+    def interactions() -> ResponseReturnValue:
         if handler is None:
             return jsonify(error=problem), 503
         if (request.content_length or 0) > MAX_BODY_BYTES:

@@ -127,9 +127,11 @@ class PostgresStore(SQLStore):
 
     @staticmethod
     def _version(conn: psycopg.Connection) -> int:
-        if conn.execute(sql.HAS_VERSION_TABLE_POSTGRES).fetchone()[0] is None:
+        has_table = conn.execute(sql.HAS_VERSION_TABLE_POSTGRES).fetchone()
+        if has_table is None or has_table[0] is None:
             return 0
-        return conn.execute(sql.READ_VERSION).fetchone()[0] or 0
+        row = conn.execute(sql.READ_VERSION).fetchone()
+        return int(row[0] or 0) if row else 0
 
     def close(self) -> None:
         """Close this process's pool; the store reopens one if used again."""

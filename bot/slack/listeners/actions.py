@@ -99,7 +99,7 @@ def register(app: App, answering: Answering) -> None:
             answer_blocks_for_vote(message, question), vote_kind, value, saved
         )
         text = message.get("text") or "careerbot answer"
-        if (body.get("container") or {}).get("is_ephemeral") or not message_ts:
+        if (body.get("container") or {}).get("is_ephemeral") or not message_ts or not channel:
             respond(replace_original=True, text=text, blocks=new_blocks)
             return
         try:
