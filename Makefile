@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 UV := $(VENV)/uv-tool/bin/uv
 UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python --constraint constraints.txt
 
-.PHONY: install install-runtime run test lint typecheck bench lock
+.PHONY: install install-runtime dev run test lint typecheck bench lock
 
 # The runtime dependencies only (what `make run` and a deployment need).
 $(VENV)/.runtime: pyproject.toml constraints.txt
@@ -27,6 +27,10 @@ $(VENV)/.test: $(VENV)/.runtime
 install-runtime: $(VENV)/.runtime
 
 install: $(VENV)/.test
+
+# Everything a contributor uses (pre-commit too).
+dev: $(VENV)/.test
+	$(UV_INSTALL) -e '.[dev]'
 
 ## Start the bot: Slack (or Discord) when credentials are set, the local chat otherwise.
 run: $(VENV)/.runtime

@@ -21,6 +21,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:  # a bare `careerbot`: say what it can do, not that it failed
+        parser.print_help()
+        return 0
     try:
         return int(args.handler(args) or 0)
     except (CareerbotError, SettingsError, StoreError) as exc:
@@ -30,9 +33,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def version() -> str:
+    """The installed distribution's version (pyproject.toml's when installed from source)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("careerbot")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="careerbot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"careerbot {version()}")
+    sub = parser.add_subparsers(dest="command")
 
     def with_corpus(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument(

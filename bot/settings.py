@@ -9,8 +9,9 @@ with one line naming the variable.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -68,6 +69,12 @@ class Settings(BaseSettings):
         le=10080,
         description="Minutes of quiet after which the bot stops following a thread.",
     )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Lowest level logged: DEBUG, INFO, WARNING, ERROR or CRITICAL."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`text` (one readable line) or `json` (one JSON object per line)."
+    )
     careerbot_log_questions: bool = Field(
         default=False,
         description="Include the question text in the one log line per answered question (off: counts only).",
@@ -90,6 +97,20 @@ class Settings(BaseSettings):
         default=False,
         description="Follow up in threads without a mention (needs the privileged message content intent).",
     )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return value.upper() if info.field_name == "log_level" else value.lower()
+
+    def configure_logging(self) -> None:
+        """Apply LOG_LEVEL and LOG_FORMAT to this process's logging."""
+        from bot.logs import configure_logging
+
+        configure_logging(self.log_level, self.log_format)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -62,8 +62,9 @@ def create_web_app(settings: Settings, engine: Engine | None = None, store: Stor
 
 def app_from_env() -> Flask:
     """gunicorn's factory: settings from the environment."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return create_web_app(load_settings())
+    settings = load_settings()
+    settings.configure_logging()
+    return create_web_app(settings)
 
 
 def drain(timeout_hint: str = "") -> None:

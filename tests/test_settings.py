@@ -50,3 +50,54 @@ def test_values_from_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp
     assert settings.slack_bot_token == "xoxb-from-dotenv"
     assert settings.slack_api_url == "http://127.0.0.1:9/api/"
     assert settings.onboarding_channels == frozenset({"C123", "welcome"})
+
+
+ENV_EXAMPLE = README.parent / ".env.example"
+
+
+def _env_example() -> dict[str, str]:
+    """NAME -> value of every `# NAME=value` line of .env.example."""
+    pairs = {}
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        body = line.removeprefix("# ")
+        name, sep, value = body.partition("=")
+        if sep and name.isupper() and " " not in name:
+            pairs[name] = value
+    return pairs
+
+
+def test_env_example_lists_every_setting_with_its_default() -> None:
+    listed = _env_example()
+    assert list(listed) == [name.upper() for name in Settings.model_fields]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        # CAREERBOT_CORPUS defaults to a path inside the installed package: explained, left empty.
+        if name == "careerbot_corpus" or default is None:
+            expected = ""
+        elif isinstance(default, bool):
+            expected = str(default).lower()
+        else:
+            expected = str(default)
+        assert listed[name.upper()] == expected, name
+        assert f"# {field.description}" in ENV_EXAMPLE.read_text(encoding="utf-8"), name
+
+
+def test_env_example_uncommented_gives_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "".join(f"{name}={value}\n" for name, value in _env_example().items() if value), encoding="utf-8"
+    )
+    assert load_settings() == Settings()
+
+
+def test_log_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (load_settings().log_level, load_settings().log_format) == ("INFO", "text")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
+    assert (load_settings().log_level, load_settings().log_format) == ("DEBUG", "json")
+    monkeypatch.setenv("LOG_LEVEL", "verbose")
+    with pytest.raises(SettingsError, match=r"^LOG_LEVEL is invalid: .*'DEBUG'"):
+        load_settings()
+    monkeypatch.setenv("LOG_LEVEL", "info")
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    with pytest.raises(SettingsError, match=r"^LOG_FORMAT is invalid: .*'text' or 'json'"):
+        load_settings()

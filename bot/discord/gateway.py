@@ -241,7 +241,7 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
     # The REST base is the same setting the interactions and registration use.
     discord.http.Route.BASE = settings.discord_api_url
     client = build_client(settings, engine, store)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.configure_logging()
     try:
         client.run(settings.discord_bot_token or "", log_handler=None)
     except discord.LoginFailure:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from types import FrameType
@@ -34,7 +33,7 @@ def serve_socket_mode(settings: Settings) -> int:
     """Socket Mode for running behind a firewall, until SIGTERM."""
     settings.require_slack_socket()
     check_slack_token(settings, must_reach=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings.configure_logging()
     handler = socket_mode_handler(settings, build_engine(settings), open_store(settings))
 
     def stop(signum: int, frame: FrameType | None) -> None:
