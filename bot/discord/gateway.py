@@ -168,9 +168,9 @@ def _followed(
             return key, state
     reference = message.reference
     if reference is not None and reference.message_id is not None:
-        key = conversations.conversation_of(PLATFORM, str(reference.message_id))
-        if key is not None:
-            return key, conversations.following(PLATFORM, key)
+        replied_to = conversations.conversation_of(PLATFORM, str(reference.message_id))
+        if replied_to is not None:
+            return replied_to, conversations.following(PLATFORM, replied_to)
     return (f"thread:{message.channel.id}", None) if _in_thread(message) else (None, None)
 
 
