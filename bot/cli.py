@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
 
+from bot.chat import format_for, run_chat
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store.base import StoreError
-from retrieval import NO_ANSWER_TEXT, Answer, CareerbotError, Engine, QuestionError
+from retrieval import CareerbotError, Engine, QuestionError
 
 EXIT_ERROR = 2
 
@@ -152,9 +151,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if (args.question is None) == (args.batch is None):
         raise CareerbotError("give a question, or --batch FILE (not both)")
     _, engine = _settings_and_engine(args)
+    render = format_for(sys.stdout)
     if args.batch is None:
         answer = engine.ask(args.question, top_k=args.top_k)
-        print(json.dumps(answer.to_public_json(), ensure_ascii=False) if args.json else format_answer(answer))
+        print(json.dumps(answer.to_public_json(), ensure_ascii=False) if args.json else render(answer))
         return 0
     failures = 0
     for line in _read_lines(args.batch):
@@ -172,11 +172,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             else:
                 print(f"Q: {line[:200]}\n  error: {exc}\n")
             continue
-        print(
-            json.dumps(answer.to_public_json(), ensure_ascii=False)
-            if args.json
-            else format_answer(answer) + "\n"
-        )
+        print(json.dumps(answer.to_public_json(), ensure_ascii=False) if args.json else render(answer) + "\n")
     sys.stdout.flush()
     return 0 if not failures else 1
 
@@ -193,62 +189,9 @@ def _read_lines(source: str) -> Iterable[str]:
     return text.splitlines()
 
 
-def format_answer(answer: Answer, width: int = 88) -> str:
-    """A terminal rendering of an answer: quoted passages, each with its source."""
-    lines = [f"Q: {answer.question}"]
-    if not answer.answered:
-        from retrieval import EXAMPLE_QUESTIONS
-
-        lines.append(NO_ANSWER_TEXT)
-        lines.extend(f"  - {q}" for q in EXAMPLE_QUESTIONS)
-        return "\n".join(lines)
-    for n, hit in enumerate(answer.hits, 1):
-        lines.append("")
-        for paragraph in hit.text.split("\n"):
-            lines.extend(
-                textwrap.wrap(
-                    paragraph,
-                    width,
-                    initial_indent=f"[{n}] " if paragraph is hit.text.split("\n")[0] else "    ",
-                    subsequent_indent="    ",
-                )
-            )
-        source = " · ".join(x for x in (hit.title, ", ".join(hit.authors), hit.site or "") if x)
-        lines.append(f"    — {source}")
-        if hit.url:
-            lines.append(f"      {hit.url}")
-    return "\n".join(lines)
-
-
 def cmd_chat(args: argparse.Namespace) -> int:
     _, engine = _settings_and_engine(args)
     return run_chat(engine, sys.stdin, sys.stdout, top_k=args.top_k)
-
-
-def run_chat(engine: Engine, stdin: TextIO, stdout: TextIO, top_k: int = 3) -> int:
-    """The local chat: read a question per line, answer like the bot. Ends on EOF or 'quit'."""
-    interactive = stdin.isatty()
-    print(
-        f"careerbot local chat: {len(engine.documents)} documents, {len(engine.passages)} passages. "
-        "Ask a career question; 'quit' or Ctrl-D ends.",
-        file=stdout,
-    )
-    while True:
-        if interactive:
-            print("you> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line:
-            break
-        question = line.strip()
-        if question.lower() in {"quit", "exit", ":q"}:
-            break
-        if not question:
-            continue
-        try:
-            print(format_answer(engine.ask(question, top_k=top_k)) + "\n", file=stdout, flush=True)
-        except QuestionError as exc:
-            print(f"careerbot: {exc}\n", file=stdout, flush=True)
-    return 0
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
