@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="postgresql://... to share state between instances (SQLite otherwise)."
     )
+    careerbot_db_timeout: float = Field(
+        default=1.0,
+        gt=0,
+        le=30,
+        description="Seconds a PostgreSQL store call waits for a connection before giving up, so an "
+        "answer goes out anyway while the database is down.",
+    )
     careerbot_onboarding_channels: str = Field(
         default="", description="Comma-separated channel IDs or names whose new members get a welcome."
     )

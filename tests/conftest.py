@@ -27,3 +27,14 @@ def postgres_cluster() -> Iterator[Cluster]:
 def postgres_url(postgres_cluster: Cluster) -> str:
     """postgresql://postgres@/tN?host=/tmp/...: an empty database of its own for one test."""
     return create_database(postgres_cluster, f"t{next(_databases)}")
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[Cluster]:
+    """A server of this test's own, which the test may halt() and resume() (the database down)."""
+    try:
+        cluster = start_cluster()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL could not start: {exc}", pytrace=False)
+    yield cluster
+    cluster.stop()

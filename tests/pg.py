@@ -67,6 +67,7 @@ class Cluster:
     root: Path
     url: str
     as_user: list[str] = field(default_factory=list)
+    options: str = ""
     stopped: bool = False
 
     def stop(self) -> None:
@@ -81,6 +82,40 @@ class Cluster:
         )
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def halt(self) -> None:
+        """Stop the server (ending every session) but keep its files, for resume(): the database is down."""
+        subprocess.run(
+            [*self.as_user, _bin("pg_ctl"), "-D", str(self.root / "data"), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+
+    def resume(self) -> None:
+        """Start the server halted by halt() again, on the same socket."""
+        result = subprocess.run(
+            [
+                *self.as_user,
+                _bin("pg_ctl"),
+                "-D",
+                str(self.root / "data"),
+                "-o",
+                self.options,
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=self.root,
+        )
+        if result.returncode != 0:
+            raise PostgresUnavailable(f"pg_ctl start failed: {result.stderr.strip()[-300:]}")
+
     def database_url(self, name: str) -> str:
         return f"postgresql://postgres@/{name}?host={self.root}"
 
@@ -94,7 +129,11 @@ def start_cluster() -> Cluster:
         owner = _postgres_user()
         os.chown(root, owner.pw_uid, owner.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
-    cluster = Cluster(root, f"postgresql://postgres@/postgres?host={root}", as_user)
+    options = (
+        f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
+        " -c full_page_writes=off -c max_connections=200"
+    )
+    cluster = Cluster(root, f"postgresql://postgres@/postgres?host={root}", as_user, options)
 
     def run(*cmd: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=120, cwd=root)
@@ -104,10 +143,6 @@ def start_cluster() -> Cluster:
     if result.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         raise PostgresUnavailable(f"initdb failed: {(result.stderr or result.stdout).strip()[-500:]}")
-    options = (
-        f"-k {root} -c listen_addresses='' -c fsync=off -c synchronous_commit=off"
-        " -c full_page_writes=off -c max_connections=200"
-    )
     result = run(pg_ctl, "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "-t", "60", "start")
     if result.returncode != 0:
         log = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""

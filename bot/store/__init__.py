@@ -40,7 +40,7 @@ def open_store(settings: Settings) -> Store:
         from bot.store.postgres import PostgresStore, redact
 
         try:
-            return PostgresStore(settings.database_url)
+            return PostgresStore(settings.database_url, timeout=settings.careerbot_db_timeout)
         except StoreError:
             raise
         except Exception as exc:  # anything psycopg's parser raises that isn't a psycopg.Error

@@ -8,22 +8,32 @@ the schema over one direct connection, so a wrong DATABASE_URL is reported at on
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.store import sql
 from bot.store.base import StoreError
 from bot.store.common import SQLStore
 
 POOL_MAX = 10  # Bolt's listener executor runs up to 10 handlers at once
-CONNECT_TIMEOUT_SECONDS = 5
+CONNECT_TIMEOUT_SECONDS = 5  # start-up's direct connection: a wrong DATABASE_URL is reported at once
+DEFAULT_TIMEOUT_SECONDS = 1.0  # a store call on the answer path (CAREERBOT_DB_TIMEOUT)
+# How long the pool keeps retrying one connection in the background. Short, so that once the
+# server is back the next request starts a fresh attempt instead of waiting out a long backoff.
+RECONNECT_SECONDS = 5.0
+# A pool whose every connection is in use (a burst of voters) is busy, not down: wait this long.
+BUSY_WAIT_SECONDS = 10.0
 MIGRATION_LOCK = 0x6361_7265  # "care": serialises concurrent start-ups
 
 # Pools inherited from a parent process: kept referenced so the child never finalizes them
@@ -32,9 +42,37 @@ _INHERITED: list[ConnectionPool] = []
 
 
 def redact(url: str) -> str:
-    """The URL without its password (in the user-info part or as a password= parameter)."""
-    url = re.sub(r"^([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/?#]*):.*@", r"\1:***@", url)
-    return re.sub(r"(password=)[^&\s]*", r"\1***", url)
+    """The URL (or a message quoting it) without its password, in the user-info part or as a
+    password= parameter, wherever it appears in the text."""
+    url = re.sub(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:@/?#\s\"']*):[^\s\"']*@", r"\1:***@", url)
+    return re.sub(r"(password\s*=\s*)(?:'[^']*'|[^&\s\"']*)", r"\1***", url)
+
+
+def password_candidates(url: str) -> set[str]:
+    """Every form the password may take in a message: as written and percent-decoded, from the
+    user-info part and from password= parameters. Our own parse, so it works on URLs libpq refuses."""
+    found: set[str] = set()
+    rest = re.sub(r"^[^:]*://", "", url)
+    if "@" in rest:
+        userinfo = rest.rsplit("@", 1)[0]  # the widest reading: up to the last '@'
+        narrow = rest.split("/", 1)[0].split("?", 1)[0]
+        for info in (userinfo, narrow.rsplit("@", 1)[0] if "@" in narrow else ""):
+            if ":" in info:
+                found.add(info.split(":", 1)[1])
+    found.update(re.findall(r"password\s*=\s*([^&\s]*)", url))
+    found |= {unquote(value) for value in found}
+    return {value for value in found if value}
+
+
+def scrub(text: str, secrets: set[str]) -> str:
+    """`text` with every secret replaced by ***; short ones only as whole words, so a
+    one-letter password does not mangle the message."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 4:
+            text = text.replace(secret, "***")
+        else:
+            text = re.sub(rf"(?<!\w){re.escape(secret)}(?!\w)", "***", text)
+    return text
 
 
 def _first_line(exc: BaseException) -> str:
@@ -45,26 +83,31 @@ def _first_line(exc: BaseException) -> str:
 class PostgresStore(SQLStore):
     """The Store protocol on PostgreSQL, through a psycopg connection pool."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.url = url
+        self.timeout = timeout
+        self._secrets = password_candidates(url)
         netloc = re.sub(r"^[^:]*://", "", url).split("/", 1)[0].split("?", 1)[0]
         if netloc.count("@") > 1:  # libpq would take the rest of the password for a host name
             raise StoreError(f"DATABASE_URL {redact(url)} is malformed: write '@' in the password as %40")
         try:
-            self._password = conninfo_to_dict(url).get("password") or ""
+            password = conninfo_to_dict(url).get("password")
         except psycopg.Error as exc:
             raise StoreError(f"DATABASE_URL {redact(url)} is malformed: {self._clean(exc)}") from None
+        if password:
+            self._secrets.add(str(password))
         self._pool: ConnectionPool | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
         self._migrate()
 
     def _clean(self, exc: BaseException) -> str:
-        """One line about `exc`, with no trace of the password."""
-        line = redact(_first_line(exc))
-        password = getattr(self, "_password", "")
-        # Whole occurrences only, so a short password doesn't mangle words like "password".
-        return re.sub(rf"(?<!\w){re.escape(password)}(?!\w)", "***", line) if password else line
+        """One line about `exc`, with no trace of the password (libpq quotes a bad token or the
+        whole URI in some messages)."""
+        line = _first_line(exc)
+        if "percent-encoded" in line:
+            return "a '%' that is not a valid escape (write '%' as %25)"
+        return scrub(redact(line), getattr(self, "_secrets", set()))
 
     def _get_pool(self) -> ConnectionPool:
         with self._lock:
@@ -76,18 +119,15 @@ class PostgresStore(SQLStore):
                     self.url,
                     min_size=1,
                     max_size=POOL_MAX,
-                    kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
-                    # A connection dropped by a server restart or failover is replaced, not used.
-                    check=ConnectionPool.check_connection,
+                    # libpq's connect_timeout is whole seconds, 2 at least.
+                    kwargs={"autocommit": True, "connect_timeout": max(2, math.ceil(self.timeout))},
+                    timeout=self.timeout,
+                    reconnect_timeout=max(RECONNECT_SECONDS, self.timeout),
                     open=False,
                 )
-                try:
-                    pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS * 2)
-                except psycopg.Error as exc:  # PoolTimeout: the server is unreachable
-                    pool.close()
-                    raise StoreError(
-                        f"DATABASE_URL {redact(self.url)} is unreachable: {self._clean(exc)}"
-                    ) from None
+                # Not waiting for the first connection: with the server down, a call fails
+                # after `timeout` like any other, and the pool connects once it is back.
+                pool.open(wait=False)
                 self._pool, self._pid = pool, os.getpid()
             return self._pool
 
@@ -95,11 +135,50 @@ class PostgresStore(SQLStore):
         self, statement: str, params: Sequence[Any] = (), fetch: bool = False, write: bool = True
     ) -> list[tuple]:
         try:
-            with self._get_pool().connection() as conn, conn.cursor() as cur:
+            pool = self._get_pool()
+            with self._connection(pool) as conn, conn.cursor() as cur:
                 cur.execute(statement.replace("?", "%s"), tuple(params))
                 return cur.fetchall() if fetch else []
+        except PoolTimeout:
+            raise StoreError(
+                f"PostgreSQL (DATABASE_URL): no connection within {self.timeout:g} s "
+                "(CAREERBOT_DB_TIMEOUT): is the server down?"
+            ) from None
         except psycopg.Error as exc:
             raise StoreError(f"PostgreSQL (DATABASE_URL): {self._clean(exc)}") from None
+
+    @contextmanager
+    def _connection(self, pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+        """A working pooled connection within `timeout`, or PoolTimeout.
+
+        Connections are checked here rather than by the pool's `check`, which sleeps a second
+        after each dead one: after a server restart the first call would miss its deadline.
+        Waits longer only when every connection exists and is lent out (busy, not down).
+        """
+        started = time.monotonic()
+        while True:
+            remaining = self.timeout - (time.monotonic() - started)
+            try:
+                conn = pool.getconn(timeout=max(remaining, 0.05))
+            except PoolTimeout:
+                stats = pool.get_stats()
+                busy = stats.get("pool_size", 0) >= POOL_MAX and stats.get("pool_available", 0) == 0
+                if not busy or time.monotonic() - started >= BUSY_WAIT_SECONDS:
+                    raise
+                continue
+            try:
+                ConnectionPool.check_connection(conn)
+            except psycopg.Error:  # dropped by a restart or failover: the pool replaces it
+                pool.putconn(conn)
+                if time.monotonic() - started >= self.timeout:
+                    raise PoolTimeout() from None
+                continue
+            break
+        try:
+            with conn:  # commit or roll back as pool.connection() does; the pool keeps it open
+                yield conn
+        finally:
+            pool.putconn(conn)
 
     def _migrate(self) -> None:
         """Create or upgrade the schema; a read-only but current database opens fine."""

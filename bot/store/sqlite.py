@@ -9,10 +9,13 @@ front, and the busy timeout makes concurrent writers queue instead of failing wi
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,25 @@ from bot.store.common import SQLStore
 
 BUSY_TIMEOUT_MS = 30_000
 MIN_SQLITE = (3, 35, 0)  # INSERT ... RETURNING
+
+# Errors after which a connection is replaced rather than reused (SQLITE_FULL, BUSY or a
+# constraint leave the connection as good as it was).
+_BROKEN_CONNECTION = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_CORRUPT")
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """An exclusive flock on the database's directory: serialises recreating the file across
+    processes (a lock file beside the database could itself be deleted with it)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
 
 # Connections inherited from a parent process: kept referenced so the child never closes them
 # (closing another process's SQLite handle can release that process's locks).
@@ -41,11 +63,75 @@ class SQLiteStore(SQLStore):
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._connections: list[sqlite3.Connection] = []
+        self._ready = False  # True once the schema exists: from then on a missing file was deleted
         self._migrate()
+        self._ready = True
+
+    def _file_id(self) -> tuple[int, int] | None:
+        """(device, inode) of the database file, None when it is gone."""
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError:  # e.g. a directory we may no longer search: let the connection report it
+            return getattr(self._local, "file_id", None)
+        return info.st_dev, info.st_ino
+
+    def _check_file(self) -> None:
+        """Notice a database file that was deleted or replaced since this store opened it.
+
+        A deleted file would otherwise take every write to the unlinked inode (confirmed to the
+        user, then lost) while new connections find an empty file without tables.
+        """
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if getattr(self._local, "pid", None) != os.getpid():
+            conn = None  # inherited across a fork: this process opens its own
+        current = self._file_id()
+        if conn is not None and current == self._local.file_id:
+            return
+        if conn is not None:
+            self._drop_connection()
+        if current is None and self._ready:
+            self._recreate()
+
+    def _recreate(self) -> None:
+        """The file is gone: say so loudly, then make a new one with the schema (once, whoever
+        in any process notices first; the others just reopen)."""
+        with _directory_lock(self.path.parent):
+            if self._file_id() is not None:
+                return  # another thread or process recreated it already
+            logger.error(
+                "the SQLite database %s (CAREERBOT_DB) was deleted: recreating it with an empty "
+                "schema; votes, claims and welcomes stored before are lost",
+                self.path,
+            )
+            # The -wal and -shm files belong to the deleted database: replayed into the new
+            # one they would corrupt it.
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"{self.path}{suffix}")
+            self._migrate()
+
+    def _drop_connection(self) -> None:
+        """Forget (and close) this thread's connection; the next call opens a fresh one."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is None:
+            return
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection in this process, opened on first use."""
         self._forget_parent_connections()
+        self._check_file()
+        return self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        """This thread's connection as it is, or a new one (creating the file if missing)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "pid", None) != os.getpid():
             try:
@@ -60,7 +146,7 @@ class SQLiteStore(SQLStore):
                 raise StoreError(
                     f"cannot open the SQLite database {self.path} (CAREERBOT_DB): {exc}"
                 ) from None
-            self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.conn, self._local.pid, self._local.file_id = conn, os.getpid(), self._file_id()
             with self._lock:
                 self._connections.append(conn)
         return conn
@@ -90,12 +176,16 @@ class SQLiteStore(SQLStore):
                     conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorname", "").startswith(_BROKEN_CONNECTION):
+                # Opened read-only, or its file failed: a fresh connection may work once the
+                # cause is fixed, this one never will.
+                self._drop_connection()
             raise StoreError(f"SQLite database {self.path} (CAREERBOT_DB): {exc}") from None
         return rows if fetch else []
 
     def _migrate(self) -> None:
         """Create or upgrade the schema; a read-only but current database opens fine."""
-        conn = self._connection()
+        conn = self._open()
         try:
             if self._version(conn) >= sql.SCHEMA_VERSION:
                 return

@@ -10,8 +10,11 @@ import os
 import pwd
 import socket
 import stat
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -21,7 +24,7 @@ from bot.settings import Settings
 from bot.store import StoreError, open_store
 from bot.store.postgres import PostgresStore, redact
 from bot.store.sqlite import SQLiteStore
-from tests.pg import Cluster
+from tests.pg import Cluster, create_database
 from tests.store import workers
 from tests.store.workers import run_in_processes, vote
 
@@ -40,6 +43,16 @@ def closed_tcp_port() -> int:
         ("postgresql://careerbot:s3cret-pw@/careerbot?no_such_option=1", "is malformed"),
         ("postgresql://careerbot:s3cret@pw@127.0.0.1/careerbot", "is malformed"),
         ("postgresql://careerbot@/careerbot?host=/nonexistent&password=s3cret-pw", "is unreachable"),
+        # A '%' that is not a valid escape: libpq quotes the token it could not decode.
+        ("postgresql://careerbot:s3cret%zz-pw@127.0.0.1/careerbot", "is malformed"),
+        ("postgresql://careerbot:s3cret%2@127.0.0.1/careerbot", "is malformed"),
+        ("postgresql://careerbot:s3cret%-pw@/careerbot?host={empty_dir}", "is malformed"),
+        ("postgresql://careerbot@/careerbot?host={empty_dir}&password=s3cret%zz", "is malformed"),
+        # A malformed host: libpq quotes the whole URI.
+        ("postgresql://careerbot:s3cret-pw@[::1/careerbot", "is malformed"),
+        ("postgresql://careerbot:s3cret-pw@[zz]:5432/careerbot", "DATABASE_URL"),
+        ("postgresql://careerbot:s3cret-pw@host:notaport/careerbot", "DATABASE_URL"),
+        ("postgresql://careerbot:s3cret-pw@/careerbot?host={empty_dir}&port=abc", "DATABASE_URL"),
     ],
 )
 def test_bad_database_url_is_one_line_naming_it_without_the_password(
@@ -52,6 +65,25 @@ def test_bad_database_url_is_one_line_naming_it_without_the_password(
     assert message.startswith("DATABASE_URL ") and kind in message
     assert "\n" not in message
     assert "s3cret" not in message and "***" in message
+
+
+def test_bad_database_url_never_shows_the_password_from_the_cli(tmp_path: Path) -> None:
+    """The same URLs through `careerbot feedback` in a real process: one line, no password."""
+    for url in (
+        "postgresql://careerbot:s3cret%zz-pw@127.0.0.1/careerbot",
+        "postgresql://careerbot:s3cret-pw@[::1/careerbot",
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "feedback"],
+            env={**os.environ, "DATABASE_URL": url, "CAREERBOT_DB": str(tmp_path / "x.db")},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert result.returncode != 0
+        assert "s3cret" not in result.stdout + result.stderr
+        assert result.stderr.startswith("careerbot: error: DATABASE_URL ") and result.stderr.count("\n") == 1
 
 
 def test_redact_hides_passwords_in_every_form() -> None:
@@ -159,4 +191,96 @@ def test_postgres_connections_dropped_by_the_server_are_replaced(
     assert killed >= 1
     store.record_vote(vote("U2"))  # no error: the pool noticed and reconnected
     assert store.feedback_totals().up == 2
+    store.close()
+
+
+def test_sqlite_recovers_from_a_read_only_period_without_a_restart(world_readable_dir: Path) -> None:
+    path = world_readable_dir / "careerbot.db"
+    writable = SQLiteStore(path)
+    writable.record_vote(vote("U1"))
+    writable.close()
+    uid = pwd.getpwnam("nobody").pw_uid if os.geteuid() == 0 else None
+    if uid is not None:
+        os.chown(path, uid, -1)  # the probe owns the file, so it may make it writable again
+    path.chmod(0o444)
+    [report] = run_in_processes(workers.probe_read_only_period, [(str(path), uid)])
+    assert report["during"] is not None and "readonly" in report["during"]
+    assert report["after"] is None  # the failed connection was replaced by a writable one
+    assert report["up"] == 2
+
+
+def test_a_deleted_sqlite_file_is_noticed_logged_and_recreated(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "careerbot.db"
+    store = SQLiteStore(path)
+    store.record_vote(vote("U1"))
+    for name in ("careerbot.db", "careerbot.db-wal", "careerbot.db-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    with caplog.at_level("ERROR", logger="bot.store.sqlite"):
+        store.record_vote(vote("U2"))  # not to the deleted inode: to a new file with the schema
+        store.record_vote(vote("U3"))
+    [record] = [r for r in caplog.records if "was deleted" in r.getMessage()]
+    assert record.levelname == "ERROR" and str(path) in record.getMessage()
+    assert path.exists()
+    other = SQLiteStore(path)  # another worker, opening the path: sees the new votes
+    assert other.get_vote("slack", "C1:1.0", "U2") is not None
+    assert other.feedback_totals().up == 2
+    other.close()
+    store.close()
+
+
+def test_a_deleted_sqlite_file_is_recreated_once_across_processes(tmp_path: Path) -> None:
+    path = tmp_path / "careerbot.db"
+    SQLiteStore(path).close()
+    stores = [SQLiteStore(path) for _ in range(2)]
+    stores[0].record_vote(vote("U0"))
+    path.unlink()
+    # The store objects inherited by forked workers notice the deletion together.
+    assert run_in_processes(workers.use_inherited_store, [(s, n) for n, s in enumerate(stores)], "fork")
+    check = SQLiteStore(path)
+    assert check.feedback_totals().up == 2  # both votes in one new file, neither lost
+    check.close()
+
+
+def _fails_fast(call: Callable[[], object], limit: float) -> str:
+    started = time.monotonic()
+    with pytest.raises(StoreError) as info:
+        call()
+    elapsed = time.monotonic() - started
+    assert elapsed < limit, f"{elapsed:.1f} s: the pool waited its default 30 s"
+    return str(info.value)
+
+
+def test_postgres_down_fails_fast_then_recovers_without_a_restart(private_postgres: Cluster) -> None:
+    url = create_database(private_postgres, "down")
+    store = open_store(Settings(_env_file=None, database_url=url, careerbot_db_timeout=1.0))
+    store.record_vote(vote("U1"))
+    private_postgres.halt()
+    for call in (
+        lambda: store.record_vote(vote("U2")),
+        lambda: store.claim_event("slack:E1"),
+        lambda: store.log_unanswered("slack", "anything?"),
+    ):
+        message = _fails_fast(call, limit=2.5)  # the answer path waits about a second, not 30
+        assert message.startswith("PostgreSQL (DATABASE_URL): ") and "CAREERBOT_DB_TIMEOUT" in message
+    private_postgres.resume()
+    deadline = time.monotonic() + 60
+    while True:  # the same store object, no restart: the pool reconnects on its own
+        try:
+            store.record_vote(vote("U3"))
+            break
+        except StoreError:
+            assert time.monotonic() < deadline, "the store never recovered"
+    assert store.feedback_totals().up == 2
+    store.close()
+
+
+def test_a_store_opened_while_postgres_is_up_fails_fast_on_first_use_when_it_goes_down(
+    private_postgres: Cluster,
+) -> None:
+    url = create_database(private_postgres, "first")
+    store = PostgresStore(url, timeout=1.0)  # migrated; the pool is not open yet
+    private_postgres.halt()
+    _fails_fast(lambda: store.claim_event("k"), limit=2.5)
     store.close()

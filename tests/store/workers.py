@@ -159,3 +159,30 @@ def probe_read_only(path: str, barrier: Any, uid: int | None) -> dict[str, Any]:
     report["vote_u1"] = store.get_vote("slack", "C1:1.0", "U1") is not None
     store.close()
     return report
+
+
+def probe_read_only_period(path: str, barrier: Any, uid: int | None) -> dict[str, Any]:
+    """As the file's owner (`uid`): open the store while the file is read-only, try a write,
+    make the file writable again and write with the same store object (no restart)."""
+    if uid is not None:
+        os.setgid(uid)
+        os.setuid(uid)
+    barrier.wait()
+    store = SQLiteStore(path)
+    report: dict[str, Any] = {}
+    try:
+        store.record_vote(vote("UDURING"))
+        report["during"] = None
+    except StoreError as exc:
+        report["during"] = str(exc)
+    for name in (path, f"{path}-wal", f"{path}-shm"):  # the operator runs chmod u+w careerbot.db*
+        if os.path.exists(name):
+            os.chmod(name, 0o644)
+    try:
+        store.record_vote(vote("UAFTER"))
+        report["after"] = None
+    except StoreError as exc:
+        report["after"] = str(exc)
+    report["up"] = store.feedback_totals().up
+    store.close()
+    return report
