@@ -65,6 +65,7 @@ class SQLiteStore(SQLStore):
         self._connections: list[sqlite3.Connection] = []
         self._ready = False  # True once the schema exists: from then on a missing file was deleted
         self._migrate()
+        self._known_file = self._file_id()
         self._ready = True
 
     def _file_id(self) -> tuple[int, int] | None:
@@ -91,26 +92,27 @@ class SQLiteStore(SQLStore):
             return
         if conn is not None:
             self._drop_connection()
-        if current is None and self._ready:
-            self._recreate()
+        if self._ready and current != self._known_file:
+            self._resync()
 
-    def _recreate(self) -> None:
-        """The file is gone: say so loudly, then make a new one with the schema (once, whoever
-        in any process notices first; the others just reopen)."""
+    def _resync(self) -> None:
+        """The file is gone or new: recreate it with the schema (say so loudly), or wait until
+        whoever recreated it has written the schema. Serialised across processes, so one of them
+        recreates it and the others only reopen."""
         with _directory_lock(self.path.parent):
-            if self._file_id() is not None:
-                return  # another thread or process recreated it already
-            logger.error(
-                "the SQLite database %s (CAREERBOT_DB) was deleted: recreating it with an empty "
-                "schema; votes, claims and welcomes stored before are lost",
-                self.path,
-            )
-            # The -wal and -shm files belong to the deleted database: replayed into the new
-            # one they would corrupt it.
-            for suffix in ("-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(f"{self.path}{suffix}")
-            self._migrate()
+            if self._file_id() is None:
+                logger.error(
+                    "the SQLite database %s (CAREERBOT_DB) was deleted: recreating it with an empty "
+                    "schema; votes, claims and welcomes stored before are lost",
+                    self.path,
+                )
+                # The -wal and -shm files belong to the deleted database: replayed into the new
+                # one they would corrupt it.
+                for suffix in ("-wal", "-shm"):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(f"{self.path}{suffix}")
+            self._migrate()  # creates the schema, or finds it current
+            self._known_file = self._file_id()
 
     def _drop_connection(self) -> None:
         """Forget (and close) this thread's connection; the next call opens a fresh one."""
