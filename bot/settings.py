@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+from retrieval.corpus import DEFAULT_CORPUS  # the bundled corpus, found after any install
 
 
 class SettingsError(Exception):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,12 @@ from retrieval.errors import CorpusError
 from retrieval.models import Document
 
 # Files in a corpus directory that document it rather than being documents.
-NOT_DOCUMENTS = frozenset({"readme.md", "synonyms.txt"})
+SYNONYMS_FILE = "synonyms.txt"
+NOT_DOCUMENTS = frozenset({"readme.md", SYNONYMS_FILE})
 DOCUMENT_SUFFIXES = (".md", ".txt")
 MAX_DOCUMENT_BYTES = 5_000_000
+# A .jsonl corpus holds many documents in one file (SciFact's is 8 MB).
+MAX_JSONL_BYTES = 1_000_000_000
 NEWLINE = b"\n"
 
 # The closing line of front matter: '---' (or YAML's '...') alone on its line.
@@ -39,14 +43,14 @@ _FRONT_MATTER_START = re.compile(r"---[ \t]*\n")
 def load_corpus(path: Path | str) -> list[Document]:
     """All documents of a corpus directory, .jsonl file or single .md/.txt file, validated."""
     path = Path(path)
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         raise CorpusError(f"{path}: no such file or directory")
     if path.is_dir():
-        documents = [_load_file(f) for f in document_files(path)]
+        documents = [_load_file(f, path) for f in document_files(path)]
     elif path.suffix.lower() == ".jsonl":
         documents = _load_jsonl(path)
     elif path.suffix.lower() in DOCUMENT_SUFFIXES:
-        documents = [_load_file(path)]
+        documents = [_load_file(path, None)]
     else:
         raise CorpusError(f"{path}: not a corpus (expected a directory, a .jsonl file, or a .md/.txt file)")
     if not documents:
@@ -59,11 +63,33 @@ def load_corpus(path: Path | str) -> list[Document]:
     return documents
 
 
+def corpus_files(path: Path) -> list[Path]:
+    """The files load_corpus(path) reads, in order (not the synonyms file)."""
+    if path.is_dir():
+        return document_files(path)
+    if not path.exists() and not path.is_symlink():
+        raise CorpusError(f"{path}: no such file or directory")
+    return [path]
+
+
 def document_files(root: Path) -> list[Path]:
-    """The document files of a corpus directory, sorted; hidden directories are never entered."""
+    """The document files of a corpus directory, sorted; hidden directories are never entered.
+
+    A symbolic link to a directory is not followed (its files, if inside the corpus, are
+    read where they are); one pointing outside the corpus is refused.
+    """
     files: list[Path] = []
     for directory, subdirs, names in os.walk(root):
-        subdirs[:] = [d for d in subdirs if not d.startswith(".")]
+        kept = []
+        for name in subdirs:
+            if name.startswith("."):
+                continue
+            sub = Path(directory) / name
+            if sub.is_symlink():
+                _refuse_link_outside(sub, root)
+                continue
+            kept.append(name)
+        subdirs[:] = kept
         for name in names:
             if (
                 not name.startswith(".")
@@ -74,14 +100,79 @@ def document_files(root: Path) -> list[Path]:
     return sorted(files)
 
 
-def _read_text(path: Path, limit: int | None = MAX_DOCUMENT_BYTES, by_line: bool = False) -> str:
-    """A file's text: UTF-8 (a BOM is dropped), newlines normalised to '\\n'."""
+def _refuse_link_outside(link: Path, root: Path) -> None:
+    """CorpusError when the symbolic link `link` resolves to a place outside `root`."""
+    target = link.resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise CorpusError(
+            f"{link}: a symbolic link to {os.readlink(link)}, outside the corpus directory; "
+            "not read (copy the file into the corpus instead)"
+        )
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_corpus_file(path: Path, root: Path | None, limit: int | None = MAX_DOCUMENT_BYTES) -> bytes:
+    """The bytes of one corpus file, read only if it is safe to.
+
+    Only a regular file is read, and only after stat() says it is at most `limit` bytes:
+    a FIFO would hang start-up and /dev/zero would grow memory without bound. When `root`
+    is given, a symbolic link must resolve inside it (`notes.txt -> ../.env` would turn a
+    secret into a quotable document). The file is opened non-blocking and checked again
+    on the open descriptor, so one swapped for a FIFO after the check cannot hang us.
+    """
     try:
-        data = path.read_bytes()
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            if root is not None:
+                _refuse_link_outside(path, root)
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                raise CorpusError(
+                    f"{path}: a broken symbolic link (to {os.readlink(path)}); not read"
+                ) from None
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file") from None
     except OSError as exc:
         raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise CorpusError(f"{path}: {_kind(info.st_mode)}, not a regular file; not read")
+    if limit is not None and info.st_size > limit:
+        raise CorpusError(f"{path}: too large ({info.st_size:,} bytes; at most {limit:,})")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as fh:
+        opened = os.fstat(fh.fileno())
+        if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+            raise CorpusError(f"{path}: changed while it was being read; try again")
+        try:
+            data = fh.read(-1 if limit is None else limit + 1)
+        except OSError as exc:
+            raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if limit is not None and len(data) > limit:
-        raise CorpusError(f"{path}: too large ({len(data):,} bytes; at most {limit:,})")
+        raise CorpusError(f"{path}: too large (more than {limit:,} bytes)")
+    return data
+
+
+def _read_text(
+    path: Path, root: Path | None, limit: int | None = MAX_DOCUMENT_BYTES, by_line: bool = False
+) -> str:
+    """A file's text: UTF-8 (a BOM is dropped), newlines normalised to '\\n'."""
+    data = read_corpus_file(path, root, limit)
     if not by_line and b"\x00" in data:
         raise CorpusError(f"{path}: binary file (contains NUL bytes), not a text document")
     try:
@@ -96,8 +187,8 @@ def _read_text(path: Path, limit: int | None = MAX_DOCUMENT_BYTES, by_line: bool
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _load_file(path: Path) -> Document:
-    text = _read_text(path)
+def _load_file(path: Path, root: Path | None) -> Document:
+    text = _read_text(path, root)
     meta, body = _split_front_matter(path, text)
     if meta is None:
         if path.suffix.lower() == ".md":
@@ -181,7 +272,9 @@ def _document(
 
 def _load_jsonl(path: Path) -> list[Document]:
     documents: list[Document] = []
-    for number, line in enumerate(_read_text(path, limit=None, by_line=True).split("\n"), start=1):
+    for number, line in enumerate(
+        _read_text(path, None, limit=MAX_JSONL_BYTES, by_line=True).split("\n"), start=1
+    ):
         if not line.strip():
             continue
         source = f"{path}:{number}"
@@ -201,12 +294,16 @@ def _load_jsonl(path: Path) -> list[Document]:
 
 
 def load_synonyms(path: Path | str) -> list[tuple[str, ...]]:
-    """Synonym groups, lower-cased: one per line, comma-separated phrases, '#' starts a comment."""
+    """Synonym groups, lower-cased: one per line, comma-separated phrases, '#' starts a comment.
+
+    The file is read like a document: a regular file, or a link that stays inside its own
+    directory (an error quotes a line, so it must never be a secret linked in).
+    """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise CorpusError(f"{path}: no such synonyms file")
     groups: list[tuple[str, ...]] = []
-    for number, line in enumerate(_read_text(path, by_line=True).split("\n"), start=1):
+    for number, line in enumerate(_read_text(path, path.parent, by_line=True).split("\n"), start=1):
         content = line.split("#", 1)[0].strip()
         if not content:
             continue

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from retrieval.analyzer import tokenize
+from retrieval.corpus import DEFAULT_CORPUS, CorpusStamp, corpus_stamp, default_synonyms_file
 from retrieval.documents import load_corpus, load_synonyms
-from retrieval.errors import CorpusError
 from retrieval.models import Answer, Document, Hit, OverviewItem, Passage
 from retrieval.passages import deduplicate, normalise, split_document
 from retrieval.question import clean_question
 from retrieval.search import PassageSearch
+from retrieval.storage import IndexParts, load_index, save_index
 from retrieval.synonyms import Concept, SynonymTable
-
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 # Fixed sentences of ours, offered when the corpus has no answer and on the Home tab.
 EXAMPLE_QUESTIONS: tuple[str, ...] = (
@@ -67,7 +65,7 @@ class Engine:
         passages: Sequence[Passage],
         search: PassageSearch,
         synonyms: SynonymTable,
-        fingerprint: str,
+        corpus: CorpusStamp,
         removed_duplicates: int = 0,
     ) -> None:
         # Sequences as given: a loaded index keeps them as arrays and builds objects on read.
@@ -75,7 +73,8 @@ class Engine:
         self.passages: Sequence[Passage] = passages
         self.search = search
         self.synonyms = synonyms
-        self.fingerprint = fingerprint
+        self.corpus = corpus  # what a saved index records about the corpus
+        self.fingerprint = corpus.digest
         self.removed_duplicates = removed_duplicates
         ids = getattr(documents, "ids", None) or [d.id for d in documents]
         self._document_position = {doc_id: n for n, doc_id in enumerate(ids)}
@@ -90,20 +89,32 @@ class Engine:
         split = [split_document(d) for d in documents]
         passages, removed = deduplicate(p for ps in split for p in ps)
         search = PassageSearch.build(*index_tokens(documents, split, passages))
-        return cls(documents, passages, search, SynonymTable(groups), corpus_fingerprint(path), len(removed))
+        return cls(documents, passages, search, SynonymTable(groups), corpus_stamp(path), len(removed))
 
     @classmethod
     def load(cls, index_file: Path | str, corpus_path: Path | str | None = None) -> Engine:
         """Load a saved index (see retrieval.storage); refuses one built from another corpus."""
-        from retrieval.storage import load_engine
-
-        return load_engine(Path(index_file), Path(corpus_path) if corpus_path else DEFAULT_CORPUS)
+        parts = load_index(Path(index_file), Path(corpus_path) if corpus_path else DEFAULT_CORPUS)
+        return cls(
+            parts.documents,
+            parts.passages,
+            parts.search,
+            SynonymTable(parts.synonyms),
+            parts.corpus,
+            parts.removed_duplicates,
+        )
 
     def save(self, out: Path | str) -> None:
         """Save this engine's index for fast start-up (no pickle: arrays and JSON only)."""
-        from retrieval.storage import save_engine
-
-        save_engine(self, Path(out))
+        parts = IndexParts(
+            documents=self.documents,
+            passages=self.passages,
+            search=self.search,
+            synonyms=self.synonyms.groups(),
+            corpus=self.corpus,
+            removed_duplicates=self.removed_duplicates,
+        )
+        save_index(parts, Path(out))
 
     # -- answering ----------------------------------------------------------------------
 
@@ -228,25 +239,6 @@ def index_tokens(
     number = {d.id: n for n, d in enumerate(documents)}
     passage_tokens = [heading_tokens[p.section] + text_tokens[p.id] for p in kept]
     return passage_tokens, document_tokens, [number[p.doc_id] for p in kept]
-
-
-def default_synonyms_file(corpus: Path) -> Path | None:
-    """`synonyms.txt` beside the documents (in a corpus directory, or next to a .jsonl file)."""
-    candidate = (corpus if corpus.is_dir() else corpus.parent) / "synonyms.txt"
-    return candidate if candidate.is_file() else None
-
-
-def corpus_fingerprint(path: Path) -> str:
-    """sha256 over the corpus files' names and bytes: identifies the corpus a saved index came from."""
-    digest = hashlib.sha256()
-    if not path.exists():
-        raise CorpusError(f"{path}: no such file or directory")
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
-        digest.update(b"\0")
-        digest.update(file.read_bytes())
-    return digest.hexdigest()
 
 
 def answer_is_duplicate_free(answer: Answer) -> bool:

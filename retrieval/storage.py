@@ -1,33 +1,64 @@
-"""Saving and loading a built engine (`careerbot index build --out FILE`).
+"""Saving and loading the parts of a built index (`careerbot index build --out FILE`).
 
-The file is a NumPy .npz archive holding only numeric arrays and UTF-8 JSON bytes; it is
-read with allow_pickle=False, so loading never executes code from the file. The JSON
-header records the format and analyzer versions (a stale file is refused) and the
-fingerprint of the corpus it was built from (a file built from another corpus is refused).
+This module knows index parts (documents, passages, the passage search, synonym groups,
+the corpus stamp), never the engine: `Engine.save()` and `Engine.load()` wrap it.
+
+The file is a NumPy .npz archive holding only numeric arrays and UTF-8 JSON bytes. It
+is read member by member: each .npy header is checked against the member's real size
+before anything is allocated (a header declaring a huge array costs nothing), object
+arrays are refused (so loading never unpickles, never runs code from the file), and
+every cross-reference between the arrays is checked at load, so a damaged file fails
+at start-up with one line rather than later inside a request.
+
+The JSON header records the careerbot version, the format and analyzer versions (a
+stale file is refused) and the corpus stamp (where the corpus was and what it held), so
+a refusal can say what went wrong and what to run.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import stat
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import Any, cast, overload
 
 import numpy as np
 
-from retrieval.errors import IndexFileError
+from retrieval.corpus import DEFAULT_CORPUS, CorpusStamp, corpus_stamp
+from retrieval.errors import CorpusError, IndexFileError
 from retrieval.index import FORMAT_VERSION, BM25Index
 from retrieval.models import Document, Passage
 from retrieval.search import PassageSearch
-from retrieval.synonyms import SynonymTable
-
-if TYPE_CHECKING:
-    from retrieval.engine import Engine
 
 # Bump when tokenize(), passage splitting or the saved layout changes: old files are stale.
 ANALYZER_VERSION = 3
 MAGIC = "careerbot-index"
+# Numeric arrays only: bool, signed and unsigned integers, floats (never objects or strings).
+ARRAY_KINDS = frozenset("biuf")
+LISTED_CHANGES = 3  # file names shown when a corpus changed
+
+
+def careerbot_version() -> str:
+    try:
+        return importlib.metadata.version("careerbot")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree without installing
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class IndexParts:
+    """Everything a saved index holds; the engine is built from these."""
+
+    documents: Sequence[Document]
+    passages: Sequence[Passage]
+    search: PassageSearch
+    synonyms: list[list[str]]
+    corpus: CorpusStamp
+    removed_duplicates: int = 0
 
 
 class LazyPassages(Sequence[Passage]):
@@ -97,13 +128,16 @@ class LazyDocuments(Sequence[Document]):
         )
 
 
-def save_engine(engine: Engine, out: Path) -> None:
-    """Write the engine's documents, passages, synonyms and index to `out` (atomically)."""
+# -- saving -------------------------------------------------------------------------------
+
+
+def save_index(parts: IndexParts, out: Path) -> None:
+    """Write the index parts to `out` (atomically: a reader never sees half a file)."""
     sections: dict[str, int] = {}
     texts: list[bytes] = []
-    numbers = np.empty(len(engine.passages), dtype=np.int32)
-    section_index = np.empty(len(engine.passages), dtype=np.int32)
-    for n, passage in enumerate(engine.passages):
+    numbers = np.empty(len(parts.passages), dtype=np.int32)
+    section_index = np.empty(len(parts.passages), dtype=np.int32)
+    for n, passage in enumerate(parts.passages):
         texts.append(passage.text.encode("utf-8"))
         numbers[n] = int(passage.id.rsplit("#", 1)[1])
         section_index[n] = (
@@ -115,16 +149,18 @@ def save_engine(engine: Engine, out: Path) -> None:
         "magic": MAGIC,
         "format": FORMAT_VERSION,
         "analyzer": ANALYZER_VERSION,
-        "fingerprint": engine.fingerprint,
-        "removed_duplicates": engine.removed_duplicates,
-        "documents": [[d.id, d.title, d.url, list(d.authors), d.site] for d in engine.documents],
+        "careerbot": careerbot_version(),
+        "fingerprint": parts.corpus.digest,
+        "corpus": parts.corpus.model_dump(mode="json"),
+        "removed_duplicates": parts.removed_duplicates,
+        "documents": [[d.id, d.title, d.url, list(d.authors), d.site] for d in parts.documents],
         "sections": list(sections),
-        "synonyms": engine.synonyms.groups(),
+        "synonyms": parts.synonyms,
     }
-    arrays = {f"passages_{k}": v for k, v in engine.search.passages.arrays().items()}
-    arrays.update({f"documents_{k}": v for k, v in engine.search.documents.arrays().items()})
+    arrays = {f"passages_{k}": v for k, v in parts.search.passages.arrays().items()}
+    arrays.update({f"documents_{k}": v for k, v in parts.search.documents.arrays().items()})
     arrays.update(
-        owner=engine.search.owner,
+        owner=parts.search.owner,
         passage_numbers=numbers,
         passage_sections=section_index,
         passage_offsets=offsets,
@@ -139,32 +175,191 @@ def save_engine(engine: Engine, out: Path) -> None:
     tmp.replace(out)
 
 
-def load_engine(path: Path, corpus: Path) -> Engine:
-    """Load a saved engine; IndexFileError when the file is damaged, stale or from another corpus."""
-    from retrieval.engine import Engine, corpus_fingerprint
+# -- loading ------------------------------------------------------------------------------
 
-    if not path.is_file():
+
+def load_index(path: Path, corpus: Path = DEFAULT_CORPUS) -> IndexParts:
+    """Load a saved index for `corpus`.
+
+    IndexFileError (one line: what is wrong and what to run) when the file is missing,
+    damaged, from another careerbot version, or from another corpus; CorpusError when
+    the corpus itself cannot be read.
+    """
+    arrays = read_arrays(path)
+    meta = _meta(path, arrays.pop("meta", None))
+    _check_version(path, meta, corpus)
+    _check_corpus(path, meta, corpus)
+    return _parts(path, arrays, meta)
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every member of a saved index as a numeric array, with memory bounded by the file's size."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
         raise IndexFileError(
             f"{path}: no such index file (build one with `careerbot index build --out {path}`)"
-        )
+        ) from None
+    except OSError as exc:
+        raise IndexFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise IndexFileError(f"{path}: not a regular file, so not an index file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-        meta = json.loads(arrays.pop("meta").tobytes().decode())
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError, UnicodeDecodeError) as exc:
+        with zipfile.ZipFile(path) as archive:
+            return {_member_name(m): _read_member(archive, m, info.st_size) for m in archive.infolist()}
+    except IndexFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError) as exc:
+        raise IndexFileError(
+            f"{path}: not a careerbot index file or damaged ({exc.__class__.__name__})"
+        ) from None
+    except MemoryError:  # a backstop: the size checks below should make this unreachable
+        raise IndexFileError(f"{path}: damaged (an array larger than memory)") from None
+
+
+def _member_name(member: zipfile.ZipInfo) -> str:
+    if not member.filename.endswith(".npy"):
+        raise ValueError(member.filename)
+    return member.filename[: -len(".npy")]
+
+
+def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, file_size: int) -> np.ndarray:
+    """One .npy member, checked before anything is allocated (see the module docstring)."""
+    source = Path(str(archive.filename))
+    # np.savez stores members uncompressed: a member can then hold no more than the file.
+    if member.compress_type != zipfile.ZIP_STORED or member.file_size > file_size:
+        raise IndexFileError(f"{source}: not a careerbot index file (member {member.filename} is compressed)")
+    with archive.open(member) as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"npy version {version}")
+        header = fh.tell()
+        if dtype.kind not in ARRAY_KINDS or dtype.hasobject:
+            raise IndexFileError(
+                f"{source}: not a careerbot index file (member {member.filename} holds "
+                f"{dtype.kind!r} data, not numbers; it is never unpickled)"
+            )
+        count = 1
+        for extent in shape:
+            count *= int(extent)
+        if count * dtype.itemsize != member.file_size - header:
+            raise IndexFileError(
+                f"{source}: the index data is damaged (member {member.filename} declares "
+                f"{count * dtype.itemsize:,} bytes and holds {member.file_size - header:,})"
+            )
+        data = fh.read(member.file_size - header)  # zipfile checks the CRC-32 at the end
+    array = np.frombuffer(data, dtype=dtype)
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _meta(path: Path, raw: np.ndarray | None) -> dict[str, Any]:
+    if raw is None:
+        raise IndexFileError(f"{path}: not a careerbot index file (no header)")
+    try:
+        meta = json.loads(raw.tobytes().decode())
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise IndexFileError(
             f"{path}: not a careerbot index file or damaged ({exc.__class__.__name__})"
         ) from None
     if not isinstance(meta, dict) or meta.get("magic") != MAGIC:
         raise IndexFileError(f"{path}: not a careerbot index file")
-    if meta.get("format") != FORMAT_VERSION or meta.get("analyzer") != ANALYZER_VERSION:
+    return meta
+
+
+def _build_command(path: Path, corpus: Path | str) -> str:
+    return f"`careerbot index build --corpus {corpus} --out {path}`"
+
+
+def _check_version(path: Path, meta: dict[str, Any], corpus: Path) -> None:
+    if meta.get("format") == FORMAT_VERSION and meta.get("analyzer") == ANALYZER_VERSION:
+        return
+    built_by = (
+        f"careerbot {meta['careerbot']}" if isinstance(meta.get("careerbot"), str) else "an older careerbot"
+    )
+    raise IndexFileError(
+        f"{path}: built by {built_by} (index format {meta.get('format')}, analyzer {meta.get('analyzer')}); "
+        f"careerbot {careerbot_version()} reads format {FORMAT_VERSION}, analyzer {ANALYZER_VERSION} (stale); "
+        f"rebuild it with {_build_command(path, _recorded_path(meta) or corpus)}"
+    )
+
+
+def _recorded_path(meta: dict[str, Any]) -> str | None:
+    recorded = meta.get("corpus")
+    path = recorded.get("path") if isinstance(recorded, dict) else None
+    return path if isinstance(path, str) else None
+
+
+def _check_corpus(path: Path, meta: dict[str, Any], corpus: Path) -> None:
+    """Refuse an index built from another corpus, saying which case it is and what to run."""
+    here = corpus_stamp(corpus)
+    if meta.get("fingerprint") == here.digest:
+        return
+    try:
+        recorded = CorpusStamp.model_validate(meta.get("corpus"))
+    except ValueError:
         raise IndexFileError(
-            f"{path}: built by another version of careerbot (stale); rebuild it with `careerbot index build`"
+            f"{path}: built from a different corpus than {corpus} (or by an older careerbot, which "
+            f"fingerprinted corpora differently); rebuild it with {_build_command(path, corpus)}"
+        ) from None
+    given_default = corpus.resolve() == DEFAULT_CORPUS.resolve()
+    if Path(recorded.path).resolve() != corpus.resolve():
+        still_there = _unchanged(recorded)
+        if given_default and still_there:
+            raise IndexFileError(
+                f"{path}: built from the corpus at {recorded.path}, but loaded with the bundled corpus "
+                f"(no --corpus or CAREERBOT_CORPUS given); run with --corpus {recorded.path} "
+                f"or set CAREERBOT_CORPUS={recorded.path}"
+            )
+        advice = (
+            f"point --corpus or CAREERBOT_CORPUS at {recorded.path}, or "
+            if still_there
+            else f"{recorded.path} is gone or has changed since; "
         )
-    if meta.get("fingerprint") != corpus_fingerprint(corpus):
         raise IndexFileError(
-            f"{path}: built from a different corpus than {corpus}; rebuild it with `careerbot index build`"
+            f"{path}: built from the corpus at {recorded.path}, not {corpus}"
+            f"{' (the bundled corpus: no --corpus or CAREERBOT_CORPUS given)' if given_default else ''}; "
+            f"{advice}rebuild it for this corpus with {_build_command(path, corpus)}"
         )
+    raise IndexFileError(
+        f"{path}: the corpus {corpus} has changed since this index was built "
+        f"({_changes(recorded, here)}); rebuild it with {_build_command(path, corpus)}"
+    )
+
+
+def _unchanged(recorded: CorpusStamp) -> bool:
+    """Whether the corpus an index was built from is still there, as it was."""
+    where = Path(recorded.path)
+    if not where.exists():
+        return False
+    try:
+        return corpus_stamp(where).digest == recorded.digest
+    except CorpusError:
+        return False
+
+
+def _changes(before: CorpusStamp, after: CorpusStamp) -> str:
+    """'changed: a.md; added: c.md; removed: b.md' (a few names each, then a count)."""
+    old, new = dict(before.files), dict(after.files)
+    groups = (
+        ("changed", [n for n in new if n in old and old[n] != new[n]]),
+        ("added", [n for n in new if n not in old]),
+        ("removed", [n for n in old if n not in new]),
+    )
+    out = []
+    for label, names in groups:
+        if names:
+            shown = ", ".join(names[:LISTED_CHANGES])
+            more = f" and {len(names) - LISTED_CHANGES} more" if len(names) > LISTED_CHANGES else ""
+            out.append(f"{label}: {shown}{more}")
+    return "; ".join(out) or "its files differ"
+
+
+def _parts(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> IndexParts:
+    """Build the parts, checking every cross-reference (a damaged file fails here, not in a request)."""
     try:
         owner = np.asarray(arrays["owner"], dtype=np.int32)
         search = PassageSearch(
@@ -172,31 +367,59 @@ def load_engine(path: Path, corpus: Path) -> Engine:
             BM25Index.from_arrays(_prefixed(arrays, "documents_"), path),
             owner,
         )
-        documents = LazyDocuments(meta["documents"])
+        rows = meta["documents"]
+        if not isinstance(rows, list) or not all(_document_row(r) for r in rows):
+            raise ValueError("documents")
+        documents = LazyDocuments(rows)
         offsets = np.asarray(arrays["passage_offsets"], dtype=np.int64)
-        blob = arrays["passage_texts"].tobytes()
-        passages = LazyPassages(
-            blob,
-            offsets,
-            owner,
-            np.asarray(arrays["passage_numbers"], dtype=np.int32),
-            np.asarray(arrays["passage_sections"], dtype=np.int32),
-            [str(s) for s in meta["sections"]],
-            documents.ids,
-        )
-        synonyms = SynonymTable(meta["synonyms"])
+        raw = np.asarray(arrays["passage_texts"], dtype=np.uint8)
+        blob = raw.tobytes()
+        blob.decode("utf-8")  # every passage text is read as UTF-8 later: check it once
+        sections = meta["sections"]
+        if not isinstance(sections, list) or not all(isinstance(s, str) for s in sections):
+            raise ValueError("sections")
+        section_index = np.asarray(arrays["passage_sections"], dtype=np.int32)
+        numbers = np.asarray(arrays["passage_numbers"], dtype=np.int32)
+        passages = LazyPassages(blob, offsets, owner, numbers, section_index, sections, documents.ids)
+        synonyms = meta["synonyms"]
+        if not isinstance(synonyms, list) or not all(
+            isinstance(g, list) and all(isinstance(p, str) for p in g) for g in synonyms
+        ):
+            raise ValueError("synonyms")
+        corpus = CorpusStamp.model_validate(meta["corpus"])
+        removed = int(meta.get("removed_duplicates", 0))
+        starts = offsets[:-1][np.diff(offsets) > 0] if offsets.size else offsets
         consistent = (
-            len(passages) == search.size == len(offsets) - 1
+            len(passages) == search.size == len(offsets) - 1 == section_index.size
             and len(documents) == search.documents.size
+            and offsets.size > 0
+            and offsets[0] == 0
             and offsets[-1] == len(blob)
+            and bool(np.all(np.diff(offsets) >= 0))
+            # a passage starts on a character, not inside one
+            and not bool(np.any((raw[starts] & 0xC0) == 0x80))
             and (owner.size == 0 or (owner.min() >= 0 and owner.max() < len(documents)))
+            and (
+                section_index.size == 0 or (section_index.min() >= -1 and section_index.max() < len(sections))
+            )
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise IndexFileError(f"{path}: the index data is damaged ({exc.__class__.__name__})") from None
     if not consistent:
         raise IndexFileError(f"{path}: the index data is inconsistent (damaged file)")
-    return Engine(
-        documents, passages, search, synonyms, meta["fingerprint"], int(meta.get("removed_duplicates", 0))
+    return IndexParts(documents, passages, search, synonyms, corpus, removed)
+
+
+def _document_row(row: Any) -> bool:
+    return (
+        isinstance(row, list)
+        and len(row) == 5
+        and isinstance(row[0], str)
+        and isinstance(row[1], str)
+        and (row[2] is None or isinstance(row[2], str))
+        and isinstance(row[3], list)
+        and all(isinstance(a, str) for a in row[3])
+        and (row[4] is None or isinstance(row[4], str))
     )
 
 

@@ -71,7 +71,7 @@ def test_missing_not_an_archive_and_truncated(corpus: Path, saved: Path, tmp_pat
 
 def test_built_from_another_corpus_is_refused(corpus: Path, saved: Path) -> None:
     (corpus / "a.md").write_text(DOC.format(id="a", title="MLOps", body="Changed text."))
-    with pytest.raises(IndexFileError, match="different corpus"):
+    with pytest.raises(IndexFileError, match=r"has changed since this index was built \(changed: a\.md\)"):
         Engine.load(saved, corpus)
 
 
@@ -162,3 +162,45 @@ def test_a_stale_format_is_refused(corpus: Path, saved: Path) -> None:
     rewrite(saved, age)
     with pytest.raises(IndexFileError, match="stale"):
         Engine.load(saved, corpus)
+
+
+def _retrieval_imports() -> dict[str, set[str]]:
+    """Module -> the retrieval modules it imports (at any level, TYPE_CHECKING included)."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "retrieval"
+    graph: dict[str, set[str]] = {}
+    for file in root.glob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        graph[file.stem] = {n.split(".")[1] for n in names if n.startswith("retrieval.")}
+    return graph
+
+
+def test_storage_and_corpus_never_import_the_engine() -> None:
+    graph = _retrieval_imports()
+    assert "engine" not in graph["storage"]
+    assert "engine" not in graph["corpus"] and "storage" not in graph["corpus"]
+    assert graph["documents"] <= {"errors", "models"}
+    assert {"storage", "corpus"} <= graph["engine"]
+
+
+def test_retrieval_imports_have_no_cycle() -> None:
+    graph = _retrieval_imports()
+    graph.pop("__init__")  # the package's public surface imports everything, by design
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " -> ".join((*path, module))
+        if module in done:
+            return
+        for dependency in graph.get(module, ()):
+            visit(dependency, (*path, module))
+        done.add(module)
+
+    for module in graph:
+        visit(module, ())

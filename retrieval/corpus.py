@@ -1,0 +1,79 @@
+"""Where a corpus lives and what identifies it.
+
+- `DEFAULT_CORPUS`: the bundled documents. `corpus/` is installed as package data (the
+  `corpus` package), so it is found through importlib.resources after any install, not
+  only beside a source checkout.
+- `default_synonyms_file()`: the `synonyms.txt` a corpus uses when none is given.
+- `corpus_stamp()`: the fingerprint a saved index records. It covers exactly what an
+  index is built from (the documents the loader reads and the corpus's own synonyms
+  file), never hidden files, `.git`, a README, or an index file saved inside the corpus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from retrieval.documents import SYNONYMS_FILE, corpus_files, read_corpus_file
+
+
+def bundled_corpus() -> Path:
+    """The directory of the bundled corpus, wherever careerbot is installed."""
+    try:
+        found = importlib.resources.files("corpus")
+    except ModuleNotFoundError:
+        found = None
+    # A regular package installed unzipped (as wheels are) is a directory. Anything else
+    # (no package, a zipped install, a stray namespace directory) falls back to the
+    # source tree's corpus/, so an error names a place a person can check.
+    if isinstance(found, Path) and found.is_dir():
+        return found
+    return Path(__file__).resolve().parent.parent / "corpus"
+
+
+DEFAULT_CORPUS = bundled_corpus()
+
+
+class CorpusStamp(BaseModel):
+    """What a saved index records about its corpus: where it was and what it held."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str  # absolute, as the index was built
+    digest: str  # sha256 over every file's name and bytes
+    files: tuple[tuple[str, str], ...] = ()  # (name, sha256) of each file, in order
+
+
+def default_synonyms_file(corpus: Path) -> Path | None:
+    """`synonyms.txt` beside the documents (in a corpus directory, or next to a .jsonl file)."""
+    candidate = (corpus if corpus.is_dir() else corpus.parent) / SYNONYMS_FILE
+    # lexists: a synonyms.txt that is a FIFO or a link out of the corpus is refused when
+    # read (one line naming it), not silently skipped.
+    return candidate if candidate.is_file() or candidate.is_symlink() else None
+
+
+def corpus_stamp(path: Path) -> CorpusStamp:
+    """The stamp of the corpus at `path` (a CorpusError if it cannot be read)."""
+    root = path if path.is_dir() else path.parent
+    files = corpus_files(path)
+    synonyms = default_synonyms_file(path)
+    if synonyms is not None:
+        files.append(synonyms)
+    digest = hashlib.sha256()
+    entries: list[tuple[str, str]] = []
+    for file in files:
+        name = file.relative_to(root).as_posix()
+        data = read_corpus_file(file, root if path.is_dir() else None)
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(data)
+        entries.append((name, hashlib.sha256(data).hexdigest()))
+    return CorpusStamp(path=str(path.absolute()), digest=digest.hexdigest(), files=tuple(entries))
+
+
+def corpus_fingerprint(path: Path) -> str:
+    """sha256 identifying the corpus a saved index came from (see corpus_stamp)."""
+    return corpus_stamp(path).digest
