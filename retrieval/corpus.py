@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from retrieval.documents import SYNONYMS_FILE, corpus_files, read_corpus_file
+from retrieval.documents import SYNONYMS_FILE, corpus_files, read_corpus_file, size_limit
 
 
 def bundled_corpus() -> Path:
@@ -66,7 +66,7 @@ def corpus_stamp(path: Path) -> CorpusStamp:
     entries: list[tuple[str, str]] = []
     for file in files:
         name = file.relative_to(root).as_posix()
-        data = read_corpus_file(file, root if path.is_dir() else None)
+        data = read_corpus_file(file, root if path.is_dir() else None, size_limit(file))
         digest.update(name.encode())
         digest.update(b"\0")
         digest.update(data)

@@ -33,6 +33,12 @@ DOCUMENT_SUFFIXES = (".md", ".txt")
 MAX_DOCUMENT_BYTES = 5_000_000
 # A .jsonl corpus holds many documents in one file (SciFact's is 8 MB).
 MAX_JSONL_BYTES = 1_000_000_000
+# Front matter is a handful of fields. PyYAML takes ~25 s and ~850 MB for 4.7 MB of it,
+# and its scanner is quadratic in the nesting of [ and { (60,000 '[' took 3 minutes), so
+# both are bounded before it is parsed, and libyaml's parser is used when present.
+MAX_FRONT_MATTER_BYTES = 16 * 1024
+MAX_FRONT_MATTER_NESTING = 16
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 NEWLINE = b"\n"
 
 # The closing line of front matter: '---' (or YAML's '...') alone on its line.
@@ -108,6 +114,11 @@ def _refuse_link_outside(link: Path, root: Path) -> None:
             f"{link}: a symbolic link to {os.readlink(link)}, outside the corpus directory; "
             "not read (copy the file into the corpus instead)"
         )
+
+
+def size_limit(path: Path) -> int:
+    """The most bytes a corpus file may hold: a .jsonl holds a whole corpus."""
+    return MAX_JSONL_BYTES if path.suffix.lower() == ".jsonl" else MAX_DOCUMENT_BYTES
 
 
 def _kind(mode: int) -> str:
@@ -213,8 +224,20 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any] | None, s
         raise CorpusError(f"{path}: front matter is not closed (no '---' line after the opening one)")
     raw = text[start.end() : end.start()]
     body = text[end.end() :].removeprefix("\n")
+    size = len(raw.encode())
+    if size > MAX_FRONT_MATTER_BYTES:
+        raise CorpusError(
+            f"{path}: front matter too large ({size:,} bytes; at most {MAX_FRONT_MATTER_BYTES:,}): "
+            "it holds a few fields (title, url, ...), the text goes after the closing '---'"
+        )
+    if _nesting(raw) > MAX_FRONT_MATTER_NESTING:
+        raise CorpusError(
+            f"{path}: front matter nested too deeply (more than {MAX_FRONT_MATTER_NESTING} levels of [ or {{)"
+        )
     try:
-        meta = yaml.safe_load(raw)
+        meta = yaml.load(raw, Loader=_YAML_LOADER)  # a safe loader: plain data, never objects
+    except RecursionError:  # a backstop: _nesting() bounds this
+        raise CorpusError(f"{path}: front matter nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -225,6 +248,21 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any] | None, s
     if not isinstance(meta, dict):
         raise CorpusError(f"{path}: front matter must be a mapping of fields (title: ..., url: ...)")
     return meta, body
+
+
+def _nesting(raw: str) -> int:
+    """The deepest nesting of YAML flow collections ([ and {).
+
+    Brackets inside quoted text count too: skipping quotes the way YAML does would need
+    YAML's own scanner, and front matter never quotes sixteen unclosed brackets."""
+    depth = deepest = 0
+    for char in raw:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def _text_field(meta: dict[str, Any], name: str, source: str) -> str | None:
@@ -282,6 +320,8 @@ def _load_jsonl(path: Path) -> list[Document]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise CorpusError(f"{source}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+        except RecursionError:
+            raise CorpusError(f"{source}: JSON nested too deeply to be a document") from None
         if not isinstance(record, dict):
             raise CorpusError(f"{source}: not a JSON object (each line must be one {{...}} document)")
         if "id" not in record and "_id" not in record:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -263,3 +266,132 @@ def test_readme_example_document_loads(tmp_path: Path) -> None:
         "Team wiki",
     )
     assert doc.url == "https://wiki.example.com/ml-team" and doc.text.startswith("## Our on-call rotation")
+
+
+# -- only regular files inside the corpus are read (issue 10, item 7) ---------------------
+
+SECRET = "SLACK_BOT_TOKEN=xoxb-not-a-real-token-0000"
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Path:
+    """An app directory with a secret .env beside a corpus holding one good document."""
+    (tmp_path / ".env").write_text(SECRET + "\n")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write(corpus, "good.md", GOOD)
+    return corpus
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+
+
+def test_a_link_out_of_the_corpus_is_refused_and_never_read(deployment: Path) -> None:
+    (deployment / "notes.txt").symlink_to("../.env")
+    with pytest.raises(CorpusError, match="outside the corpus directory") as info:
+        load_corpus(deployment)
+    assert str(deployment / "notes.txt") in str(info.value) and SECRET not in str(info.value)
+    proc = run_cli("corpus", "--corpus", str(deployment))
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("careerbot: error: ")
+    assert "notes.txt" in proc.stderr and "xoxb" not in proc.stderr
+
+
+def test_a_synonyms_link_out_of_the_corpus_is_refused(deployment: Path) -> None:
+    # A synonyms error quotes the bad line: linked to .env, it would print the token.
+    (deployment / "synonyms.txt").symlink_to("../.env")
+    proc = run_cli("corpus", "--corpus", str(deployment))
+    assert proc.returncode == 2 and "outside the corpus directory" in proc.stderr
+    assert "synonyms.txt" in proc.stderr and "xoxb" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.timeout(60)
+def test_a_fifo_is_refused_without_opening_it(deployment: Path) -> None:
+    os.mkfifo(deployment / "pipe.md")  # opening it for reading would block start-up forever
+    with pytest.raises(CorpusError, match=r"pipe\.md: a named pipe \(FIFO\), not a regular file"):
+        load_corpus(deployment)
+    os.mkfifo(deployment.parent / "corpus.jsonl")
+    with pytest.raises(CorpusError, match="named pipe"):
+        load_corpus(deployment.parent / "corpus.jsonl")
+
+
+@pytest.mark.timeout(60)
+def test_a_link_to_dev_zero_is_refused(deployment: Path, tmp_path: Path) -> None:
+    (deployment / "zero.md").symlink_to("/dev/zero")
+    with pytest.raises(CorpusError, match=r"zero\.md: a symbolic link to /dev/zero, outside"):
+        load_corpus(deployment)
+    # Given as the corpus itself (no directory to stay inside), it is still not a regular file.
+    (tmp_path / "zero.jsonl").symlink_to("/dev/zero")
+    with pytest.raises(CorpusError, match="a character device, not a regular file"):
+        load_corpus(tmp_path / "zero.jsonl")
+
+
+def test_a_linked_directory_out_of_the_corpus_is_refused(deployment: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    write(outside, "b.md", GOOD.replace("id: a", "id: b"))
+    (deployment / "more").symlink_to(outside)
+    with pytest.raises(CorpusError, match=r"more: a symbolic link to .*elsewhere, outside"):
+        load_corpus(deployment)
+
+
+def test_links_inside_the_corpus_are_read(deployment: Path) -> None:
+    sub = deployment / "sub"
+    sub.mkdir()
+    write(sub, "b.md", GOOD.replace("id: a", "id: b"))
+    (deployment / "alias").symlink_to("sub")  # not followed: its files are read where they are
+    (deployment / "d.md").symlink_to("sub/b.md")
+    write(sub, "b.md", "---\ntitle: B\n---\nbody\n")  # ids from file names: b and d
+    assert [d.id for d in load_corpus(deployment)] == ["d", "a", "b"]
+
+
+def test_a_broken_link_is_named(deployment: Path) -> None:
+    (deployment / "gone.md").symlink_to("missing.md")
+    with pytest.raises(CorpusError, match=r"gone\.md: a broken symbolic link"):
+        load_corpus(deployment)
+
+
+def test_size_is_checked_before_reading(deployment: Path) -> None:
+    big = deployment / "big.md"
+    with big.open("wb") as fh:  # sparse: 6 MB by stat(), nothing written
+        fh.truncate(6_000_000)
+    with pytest.raises(CorpusError, match=r"big\.md: too large \(6,000,000 bytes; at most 5,000,000\)"):
+        load_corpus(deployment)
+
+
+# -- inputs that cost more than their size (issue 10, item 12) ---------------------------
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("front", "message"),
+    [
+        ("title: x\nx: " + "[" * 60_000, "front matter too large"),
+        ("title: x\nx: " + "[" * 2_000, r"nested too deeply \(more than 16 levels"),
+        ("title: x\nx: " + "{a: " * 500, "nested too deeply"),
+        (
+            "title: x\n" + "".join(f"k{i}: [a, b, {{c: d}}]\n" for i in range(200_000)),
+            "front matter too large",
+        ),
+    ],
+)
+def test_costly_front_matter_is_one_line_error(tmp_path: Path, front: str, message: str) -> None:
+    write(tmp_path, "a.md", f"---\n{front}\n---\nbody\n")
+    with pytest.raises(CorpusError, match=message) as info:
+        load_corpus(tmp_path)
+    assert "\n" not in str(info.value)
+
+
+def test_front_matter_nesting_within_bounds_loads(tmp_path: Path) -> None:
+    write(tmp_path, "a.md", "---\ntitle: '[x]'\nextra: " + "[" * 16 + "]" * 16 + "\n---\nbody\n")
+    assert load_corpus(tmp_path)[0].title == "[x]"
+
+
+@pytest.mark.timeout(60)
+def test_deeply_nested_jsonl_is_one_line_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.jsonl", '{"id": "1", "title": "T", "text": "x", "m": ' + "[" * 100_000 + "\n")
+    with pytest.raises(CorpusError, match=r"c\.jsonl:1: JSON nested too deeply"):
+        load_corpus(path)

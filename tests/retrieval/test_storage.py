@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -204,3 +207,140 @@ def test_retrieval_imports_have_no_cycle() -> None:
 
     for module in graph:
         visit(module, ())
+
+
+# -- the fingerprint covers only what the index is built from (issue 10, item 12) --------
+
+
+def test_an_index_saved_inside_its_corpus_still_loads(corpus: Path) -> None:
+    out = corpus / "index.npz"
+    Engine.from_corpus(corpus).save(out)
+    (corpus / ".git").mkdir()
+    (corpus / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (corpus / ".draft.md").write_text("not yet\n")
+    (corpus / "README.md").write_text("# About this corpus\n")
+    assert Engine.load(out, corpus).ask("monitoring models in production").answered
+
+
+def test_synonyms_are_part_of_the_fingerprint(corpus: Path, saved: Path) -> None:
+    (corpus / "synonyms.txt").write_text("salary, pay\n")
+    with pytest.raises(IndexFileError, match=r"changed: synonyms\.txt"):
+        Engine.load(saved, corpus)
+
+
+# -- a damaged file costs no more than its size (issue 10, items 11-12) ------------------
+
+
+def _npy(shape: tuple[int, ...], payload: bytes, dtype: str = "<f8") -> bytes:
+    header = repr({"descr": dtype, "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + payload
+
+
+def test_a_member_declaring_a_huge_array_is_refused_before_allocating(saved: Path) -> None:
+    with zipfile.ZipFile(saved, "a") as z:
+        z.writestr("huge.npy", _npy((10**12,), b"\0" * 64))
+    with pytest.raises(IndexFileError, match="declares 8,000,000,000,000 bytes and holds 64"):
+        Engine.load(saved)
+
+
+def test_deeply_nested_header_json_is_refused(corpus: Path, saved: Path) -> None:
+    rewrite(saved, lambda a: a.update(meta=np.frombuffer(b"[" * 200_000, dtype=np.uint8)))
+    with pytest.raises(IndexFileError, match="not a careerbot index file or damaged"):
+        Engine.load(saved, corpus)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda a: a.update(passage_sections=np.full_like(a["passage_sections"], 99)),
+        lambda a: a.update(passage_offsets=a["passage_offsets"][::-1].copy()),
+        lambda a: a.update(passage_texts=np.frombuffer(b"\xff" * a["passage_texts"].size, dtype=np.uint8)),
+    ],
+)
+def test_cross_references_are_checked_at_load(corpus: Path, saved: Path, damage) -> None:  # noqa: ANN001
+    # Each of these loaded before and failed later, inside a request that read a passage.
+    rewrite(saved, damage)
+    with pytest.raises(IndexFileError, match="inconsistent|damaged"):
+        Engine.load(saved, corpus)
+
+
+@pytest.mark.timeout(60)
+def test_a_fifo_or_device_as_index_file_is_refused(corpus: Path, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.npz")
+    with pytest.raises(IndexFileError, match="not a regular file"):
+        Engine.load(tmp_path / "fifo.npz", corpus)
+    with pytest.raises(IndexFileError, match="not a regular file"):
+        Engine.load("/dev/zero", corpus)
+
+
+# -- refusals that explain themselves (issue 11, item 7) ---------------------------------
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CAREERBOT_", "SLACK_", "DISCORD_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**environ, **env},
+    )
+
+
+def test_loaded_without_its_corpus_says_to_point_at_it(corpus: Path, saved: Path) -> None:
+    proc = run_cli("ask", "--index", str(saved), "what is the pay?")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith(f"careerbot: error: {saved}: built from the corpus at {corpus}")
+    assert "no --corpus or CAREERBOT_CORPUS given" in proc.stderr
+    assert f"--corpus {corpus}" in proc.stderr and f"CAREERBOT_CORPUS={corpus}" in proc.stderr
+    assert run_cli("ask", "--index", str(saved), "--corpus", str(corpus), "what is the pay?").returncode == 0
+    assert (
+        run_cli(
+            "ask", "what is the pay?", CAREERBOT_INDEX=str(saved), CAREERBOT_CORPUS=str(corpus)
+        ).returncode
+        == 0
+    )
+
+
+def test_another_corpus_says_where_it_was_built_and_what_to_run(
+    corpus: Path, saved: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "c.md").write_text(DOC.format(id="c", title="Other", body="Something else entirely."))
+    with pytest.raises(IndexFileError) as info:
+        Engine.load(saved, other)
+    assert str(info.value) == (
+        f"{saved}: built from the corpus at {corpus}, not {other}; point --corpus or CAREERBOT_CORPUS at "
+        f"{corpus}, or rebuild it for this corpus with `careerbot index build --corpus {other} --out {saved}`"
+    )
+
+
+def test_another_version_names_both_versions_and_the_command(corpus: Path, saved: Path) -> None:
+    def age(arrays: dict) -> None:
+        meta = json.loads(arrays["meta"].tobytes())
+        meta.update(analyzer=ANALYZER_VERSION - 1, careerbot="0.0.1")
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+
+    rewrite(saved, age)
+    with pytest.raises(IndexFileError) as info:
+        Engine.load(saved, corpus)
+    message = str(info.value)
+    assert message.startswith(
+        f"{saved}: built by careerbot 0.0.1 (index format 1, analyzer {ANALYZER_VERSION - 1})"
+    )
+    assert message.endswith(f"rebuild it with `careerbot index build --corpus {corpus} --out {saved}`")
+
+
+def test_an_index_from_before_corpus_stamps_says_so(corpus: Path, saved: Path) -> None:
+    def strip(arrays: dict) -> None:
+        meta = json.loads(arrays["meta"].tobytes())
+        del meta["corpus"]
+        meta["fingerprint"] = "0" * 64
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+
+    rewrite(saved, strip)
+    with pytest.raises(IndexFileError, match="or by an older careerbot"):
+        Engine.load(saved, corpus)
