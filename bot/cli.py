@@ -107,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     feedback.set_defaults(handler=cmd_feedback)
 
+    health = sub.add_parser(
+        "health", help="exit 0 when the Socket Mode worker or Discord gateway is connected (heartbeat file)"
+    )
+    health.add_argument("--file", type=Path, help="heartbeat file (default: CAREERBOT_HEARTBEAT_FILE)")
+    health.add_argument(
+        "--max-age", type=float, help="seconds a heartbeat stays fresh (default: three intervals)"
+    )
+    health.set_defaults(handler=cmd_health)
+
     discord = sub.add_parser("discord", help="Discord commands")
     discord_sub = discord.add_subparsers(dest="discord_command", required=True)
     register = discord_sub.add_parser(
@@ -280,6 +289,19 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.health import EXIT_HEALTHY, EXIT_UNHEALTHY, check
+
+    path = args.file
+    if path is None:
+        settings = load_settings()
+        settings.require("careerbot_heartbeat_file")
+        path = settings.careerbot_heartbeat_file
+    healthy, line = check(path, args.max_age)
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return EXIT_HEALTHY if healthy else EXIT_UNHEALTHY
 
 
 def cmd_discord_register(args: argparse.Namespace) -> int:

@@ -86,6 +86,14 @@ class Settings(BaseSettings):
         default=False,
         description="Include the question text in the one log line per answered question (off: counts only).",
     )
+    careerbot_heartbeat_file: Path | None = Field(
+        default=None,
+        description="Socket Mode worker and Discord gateway: keep this heartbeat file fresh while connected "
+        "(`careerbot health` checks it).",
+    )
+    careerbot_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds between two heartbeats."
+    )
     discord_public_key: str | None = Field(
         default=None, description="Discord application public key (hex) for Ed25519 request verification."
     )
@@ -93,6 +101,10 @@ class Settings(BaseSettings):
     discord_bot_token: str | None = Field(default=None, description="Discord bot token (REST and gateway).")
     discord_api_url: str = Field(
         default="https://discord.com/api/v10", description="Discord REST base URL (tests point it at a mock)."
+    )
+    discord_gateway_url: str | None = Field(
+        default=None,
+        description="Discord gateway WebSocket URL (tests point it at a local one; discord.py's otherwise).",
     )
     discord_defer: bool = Field(
         default=False, description="Answer Discord commands with a deferred response, then edit it in."

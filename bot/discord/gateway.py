@@ -19,10 +19,12 @@ import logging
 import re
 
 import discord
+import yarl
 
 from bot.answering import Answering
 from bot.discord import render
 from bot.followups import Conversations, FollowUpPolicy
+from bot.health import start_heartbeat
 from bot.settings import Settings, SettingsError
 from bot.store import Store, ThreadState
 from retrieval import Answer, Engine
@@ -240,8 +242,17 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
     settings.require("discord_bot_token")
     # The REST base is the same setting the interactions and registration use.
     discord.http.Route.BASE = settings.discord_api_url
+    if settings.discord_gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
     client = build_client(settings, engine, store)
     settings.configure_logging()
+    # Healthy = identified and the WebSocket open: discord.py keeps "ready" set while it
+    # reconnects, so the socket's own state is checked too.
+    heartbeat = start_heartbeat(
+        settings,
+        "discord-gateway",
+        lambda: client.is_ready() and not client.is_closed() and bool(getattr(client.ws, "open", False)),
+    )
     try:
         client.run(settings.discord_bot_token or "", log_handler=None)
     except discord.LoginFailure:
@@ -268,3 +279,6 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
         if exc.code == 4004:  # authentication failed
             raise SettingsError("DISCORD_BOT_TOKEN was refused by Discord's gateway") from None
         raise
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()

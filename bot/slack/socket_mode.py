@@ -8,6 +8,7 @@ from types import FrameType
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+from bot.health import start_heartbeat
 from bot.runtime import build_engine
 from bot.settings import Settings
 from bot.slack.app import check_slack_token, create_app
@@ -38,8 +39,16 @@ def serve_socket_mode(settings: Settings) -> int:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         drain_socket_mode(handler)
+        if heartbeat is not None:
+            heartbeat.stop()
         sys.exit(0)
 
+    # The health signal is the WebSocket's own state: false while the client reconnects.
+    heartbeat = start_heartbeat(settings, "slack-socket-mode", handler.client.is_connected)
     signal.signal(signal.SIGTERM, stop)
-    handler.start()
+    try:
+        handler.start()
+    finally:
+        if heartbeat is not None:
+            heartbeat.stop()
     return 0
