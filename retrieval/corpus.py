@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -50,9 +51,9 @@ class CorpusStamp(BaseModel):
 def default_synonyms_file(corpus: Path) -> Path | None:
     """`synonyms.txt` beside the documents (in a corpus directory, or next to a .jsonl file)."""
     candidate = (corpus if corpus.is_dir() else corpus.parent) / SYNONYMS_FILE
-    # lexists: a synonyms.txt that is a FIFO or a link out of the corpus is refused when
-    # read (one line naming it), not silently skipped.
-    return candidate if candidate.is_file() or candidate.is_symlink() else None
+    # lexists, not is_file: a synonyms.txt that is a FIFO, a device or a link out of the
+    # corpus is refused when read (one line naming it), not silently skipped.
+    return candidate if os.path.lexists(candidate) else None
 
 
 def corpus_stamp(path: Path) -> CorpusStamp:

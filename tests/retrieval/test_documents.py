@@ -395,3 +395,12 @@ def test_deeply_nested_jsonl_is_one_line_error(tmp_path: Path) -> None:
     path = write(tmp_path, "c.jsonl", '{"id": "1", "title": "T", "text": "x", "m": ' + "[" * 100_000 + "\n")
     with pytest.raises(CorpusError, match=r"c\.jsonl:1: JSON nested too deeply"):
         load_corpus(path)
+
+
+@pytest.mark.timeout(60)
+def test_a_synonyms_fifo_is_refused_not_skipped(deployment: Path) -> None:
+    from retrieval import Engine
+
+    os.mkfifo(deployment / "synonyms.txt")
+    with pytest.raises(CorpusError, match=r"synonyms\.txt: a named pipe \(FIFO\), not a regular file"):
+        Engine.from_corpus(deployment)
