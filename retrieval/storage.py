@@ -390,7 +390,9 @@ def _parts(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> I
         removed = int(meta.get("removed_duplicates", 0))
         starts = offsets[:-1][np.diff(offsets) > 0] if offsets.size else offsets
         consistent = (
-            len(passages) == search.size == len(offsets) - 1 == section_index.size
+            _numeric_params(search.passages)
+            and _numeric_params(search.documents)
+            and len(passages) == search.size == len(offsets) - 1 == section_index.size
             and len(documents) == search.documents.size
             and offsets.size > 0
             and offsets[0] == 0
@@ -403,11 +405,16 @@ def _parts(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> I
                 section_index.size == 0 or (section_index.min() >= -1 and section_index.max() < len(sections))
             )
         )
-    except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise IndexFileError(f"{path}: the index data is damaged ({exc.__class__.__name__})") from None
     if not consistent:
         raise IndexFileError(f"{path}: the index data is inconsistent (damaged file)")
     return IndexParts(documents, passages, search, synonyms, corpus, removed)
+
+
+def _numeric_params(index: BM25Index) -> bool:
+    """k1, b, delta, avgdl are numbers (scoring would fail inside a request otherwise)."""
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in index.params.values())
 
 
 def _document_row(row: Any) -> bool:

@@ -344,3 +344,18 @@ def test_an_index_from_before_corpus_stamps_says_so(corpus: Path, saved: Path) -
     rewrite(saved, strip)
     with pytest.raises(IndexFileError, match="or by an older careerbot"):
         Engine.load(saved, corpus)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda a: a.update(passages_vocabulary=np.frombuffer(b"[" * 200_000, dtype=np.uint8)),
+        lambda a: a.update(
+            passages_params=np.frombuffer(b'{"k1": "x", "b": 0, "delta": 1, "avgdl": 2}', np.uint8)
+        ),
+    ],
+)
+def test_damaged_index_json_is_one_line_error(corpus: Path, saved: Path, damage) -> None:  # noqa: ANN001
+    rewrite(saved, damage)
+    with pytest.raises(IndexFileError, match="damaged|inconsistent"):
+        Engine.load(saved, corpus)
