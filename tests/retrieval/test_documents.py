@@ -404,3 +404,15 @@ def test_a_synonyms_fifo_is_refused_not_skipped(deployment: Path) -> None:
     os.mkfifo(deployment / "synonyms.txt")
     with pytest.raises(CorpusError, match=r"synonyms\.txt: a named pipe \(FIFO\), not a regular file"):
         Engine.from_corpus(deployment)
+
+
+def test_the_bundled_corpus_is_found_as_package_data() -> None:
+    # After a non-editable install corpus/ sits in site-packages: it is found by import, not by path.
+    import importlib.resources
+
+    from bot.settings import Settings
+    from retrieval.corpus import DEFAULT_CORPUS
+
+    assert Path(str(importlib.resources.files("corpus"))) == DEFAULT_CORPUS
+    assert Settings.model_fields["careerbot_corpus"].default == DEFAULT_CORPUS
+    assert len(load_corpus(DEFAULT_CORPUS)) == 5
