@@ -295,6 +295,13 @@ def _recorded_path(meta: dict[str, Any]) -> str | None:
 
 def _check_corpus(path: Path, meta: dict[str, Any], corpus: Path) -> None:
     """Refuse an index built from another corpus, saying which case it is and what to run."""
+    if not corpus.exists() and not corpus.is_symlink():
+        built_from = _recorded_path(meta)
+        hint = f"; it was built from {built_from}" if built_from else ""
+        raise CorpusError(
+            f"{corpus}: no such file or directory (the corpus for the saved index {path}{hint}; "
+            "point --corpus or CAREERBOT_CORPUS at it)"
+        )
     here = corpus_stamp(corpus)
     if meta.get("fingerprint") == here.digest:
         return
@@ -324,8 +331,14 @@ def _check_corpus(path: Path, meta: dict[str, Any], corpus: Path) -> None:
             f"{' (the bundled corpus: no --corpus or CAREERBOT_CORPUS given)' if given_default else ''}; "
             f"{advice}rebuild it for this corpus with {_build_command(path, corpus)}"
         )
+    built_by, running = meta.get("careerbot"), careerbot_version()
+    upgraded = (
+        f", as careerbot went from {built_by} to {running}"
+        if given_default and isinstance(built_by, str) and built_by != running
+        else ""
+    )
     raise IndexFileError(
-        f"{path}: the corpus {corpus} has changed since this index was built "
+        f"{path}: the corpus {corpus} has changed since this index was built{upgraded} "
         f"({_changes(recorded, here)}); rebuild it with {_build_command(path, corpus)}"
     )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval import Engine, IndexFileError
+from retrieval import CorpusError, Engine, IndexFileError
 from retrieval.storage import ANALYZER_VERSION
 
 DOC = "---\nid: {id}\ntitle: {title}\n---\n{body}\n"
@@ -359,3 +359,35 @@ def test_damaged_index_json_is_one_line_error(corpus: Path, saved: Path, damage)
     rewrite(saved, damage)
     with pytest.raises(IndexFileError, match="damaged|inconsistent"):
         Engine.load(saved, corpus)
+
+
+def test_a_missing_corpus_names_where_the_index_was_built_from(
+    corpus: Path, saved: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(CorpusError) as info:
+        Engine.load(saved, tmp_path / "nowhere")
+    assert str(info.value) == (
+        f"{tmp_path / 'nowhere'}: no such file or directory (the corpus for the saved index {saved}; "
+        f"it was built from {corpus}; point --corpus or CAREERBOT_CORPUS at it)"
+    )
+
+
+def test_the_bundled_corpus_changed_by_an_upgrade_says_so(tmp_path: Path) -> None:
+    from retrieval.corpus import DEFAULT_CORPUS
+
+    out = tmp_path / "index.npz"
+    Engine.from_corpus().save(out)
+
+    def older(arrays: dict) -> None:
+        meta = json.loads(arrays["meta"].tobytes())
+        meta.update(careerbot="0.0.1", fingerprint="0" * 64)
+        meta["corpus"]["files"] = [[name, "0" * 64] for name, _ in meta["corpus"]["files"]]
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+
+    rewrite(out, older)
+    with pytest.raises(
+        IndexFileError, match=r"has changed since this index was built, as careerbot went from 0\.0\.1"
+    ):
+        Engine.load(out)
+    with pytest.raises(IndexFileError, match=f"--corpus {DEFAULT_CORPUS} --out {out}"):
+        Engine.load(out)
