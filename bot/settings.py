@@ -82,6 +82,13 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="`text` (one readable line) or `json` (one JSON object per line)."
     )
+    careerbot_max_body_bytes: int = Field(
+        default=1_000_000,
+        ge=1024,
+        le=100_000_000,
+        description="Largest request body /slack/events and /discord/interactions read (413 beyond, "
+        "chunked or not), checked before anything is parsed.",
+    )
     careerbot_log_questions: bool = Field(
         default=False,
         description="Include the question text in the one log line per answered question (off: counts only).",

@@ -12,12 +12,12 @@ from bot.answering import Answering
 from bot.discord.interactions import InteractionHandler
 from bot.discord.rest import DiscordREST
 from bot.discord.verify import verify_request
+from bot.http_guard import BodyTooLarge, read_body, refuse, safe
 from bot.settings import Settings, SettingsError
 from bot.store import Store
 from retrieval import Engine
 
 logger = logging.getLogger(__name__)
-MAX_BODY_BYTES = 1_000_000  # interaction payloads are a few kB; refuse anything absurd unread
 _HANDLERS: list[InteractionHandler] = []
 
 
@@ -44,27 +44,34 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
     def interactions() -> ResponseReturnValue:
         if handler is None:
             return jsonify(error=problem), 503
-        if (request.content_length or 0) > MAX_BODY_BYTES:
-            return jsonify(error="request body too large"), 413
-        body = request.get_data(cache=False)
+        try:
+            body = read_body(request, settings.careerbot_max_body_bytes)
+        except BodyTooLarge:
+            return refuse(request, 413, "request body too large")
         if not verify_request(
             settings.discord_public_key or "",
             request.headers.get("X-Signature-Ed25519"),
             request.headers.get("X-Signature-Timestamp"),
             body,
         ):
-            return jsonify(error="invalid request signature"), 401
+            return refuse(request, 401, "invalid request signature")
         try:
             payload = json.loads(body)
-        except ValueError:
-            return jsonify(error="body is not JSON"), 400
+        except RecursionError:
+            return refuse(request, 400, "body is nested too deeply")
+        except ValueError:  # not JSON, or not UTF-8
+            return refuse(request, 400, "body is not JSON")
         if not isinstance(payload, dict):
-            return jsonify(error="body is not a JSON object"), 400
+            return refuse(request, 400, "body is not a JSON object")
+        if not handler.first_delivery(payload):
+            return refuse(
+                request, 409, "interaction already handled", f"interaction {payload.get('id')!r} replayed"
+            )
         try:
             reply = handler.handle(payload)
         except Exception:
             # One error policy: log with the interaction id, answer the person kindly, keep serving.
-            logger.exception("interaction %s failed", payload.get("id"))
+            logger.exception("interaction %s failed", safe(payload.get("id")))
             return jsonify(type=4, data={"content": "Sorry, something went wrong.", "flags": 64})
         response: Response = jsonify(reply.body)
         if reply.after_send is not None:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.answering import Answering
 from bot.discord import render
@@ -43,6 +44,7 @@ AUTOCOMPLETE_RESULT = 8
 DEFER_AFTER_SECONDS = 2.0
 
 COMMAND_NAMES = ("mle-vs-swe", "career")
+DISCORD_EPOCH_MS = 1_420_070_400_000  # 2015-01-01T00:00:00Z, the zero of snowflake timestamps
 PLATFORM = "discord"
 
 
@@ -66,6 +68,19 @@ def option(payload: dict, name: str) -> str:
         if isinstance(opt, dict) and opt.get("name") == name and isinstance(opt.get("value"), str):
             return opt["value"]
     return ""
+
+
+def click_time(payload: dict) -> datetime | None:
+    """When the person clicked: the interaction id is a snowflake whose top bits are
+    milliseconds since Discord's epoch. None (arrival time) for an id that is not one."""
+    raw = str(payload.get("id") or "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 20:
+        return None
+    millis = (int(raw) >> 22) + DISCORD_EPOCH_MS
+    try:
+        return datetime.fromtimestamp(millis / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def message_is_ephemeral(message: dict) -> bool:
@@ -99,6 +114,14 @@ class InteractionHandler:
         self.defer_after = defer_after
         self.application_id = application_id
         self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="discord-answer")
+
+    def first_delivery(self, payload: dict) -> bool:
+        """False for an interaction already handled (a signed request replayed within the
+        signature window). PINGs and autocompletes change nothing and are not claimed; without
+        the store every delivery counts as the first."""
+        if payload.get("type") in (PING, AUTOCOMPLETE) or not payload.get("id"):
+            return True
+        return self.answering.claim_once(f"discord:interaction:{str(payload['id'])[:100]}")
 
     def handle(self, payload: dict) -> Reply:
         kind = payload.get("type")
@@ -250,7 +273,8 @@ class InteractionHandler:
                     passage_ids=tuple(h.passage_id for h in hits),
                     scores=tuple(h.score for h in hits),
                     channel=str(payload.get("channel_id") or "") or None,
-                )
+                ),
+                now=click_time(payload),
             )
         except StoreError:
             saved = False

@@ -191,7 +191,10 @@ def example_question(custom_id: str, examples: Sequence[str]) -> str | None:
     if not rest.startswith("#"):
         return rest or None
     position = rest[1:]
-    return examples[int(position)] if position.isdigit() and int(position) < len(examples) else None
+    # ASCII digits only: "²".isdigit() is True, but int("²") raises.
+    if not (position.isascii() and position.isdigit()) or len(position) > 3:
+        return None
+    return examples[int(position)] if int(position) < len(examples) else None
 
 
 def example_row(questions: Sequence[str]) -> dict:

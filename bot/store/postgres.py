@@ -34,6 +34,10 @@ DEFAULT_TIMEOUT_SECONDS = 1.0  # a store call on the answer path (CAREERBOT_DB_T
 RECONNECT_SECONDS = 5.0
 # A pool whose every connection is in use (a burst of voters) is busy, not down: wait this long.
 BUSY_WAIT_SECONDS = 10.0
+# After a call found the server down, calls in the next DOWN_MEMORY_SECONDS wait only
+# DOWN_PROBE_SECONDS for a connection (any connection the pool makes meanwhile is taken).
+DOWN_MEMORY_SECONDS = 2.0
+DOWN_PROBE_SECONDS = 0.1
 MIGRATION_LOCK = 0x6361_7265  # "care": serialises concurrent start-ups
 
 # Pools inherited from a parent process: kept referenced so the child never finalizes them
@@ -97,6 +101,7 @@ class PostgresStore(SQLStore):
         if password:
             self._secrets.add(str(password))
         self._pool: ConnectionPool | None = None
+        self._down_until = 0.0
         self._pid: int | None = None
         self._lock = threading.Lock()
         self._migrate()
@@ -156,21 +161,26 @@ class PostgresStore(SQLStore):
         Waits longer only when every connection exists and is lent out (busy, not down).
         """
         started = time.monotonic()
+        # Just found down: the next calls (the vote after the claim, in one interaction) take
+        # a brief look instead of a full wait, so two store calls still fit Discord's 3 s.
+        budget = DOWN_PROBE_SECONDS if started < self._down_until else self.timeout
         while True:
-            remaining = self.timeout - (time.monotonic() - started)
+            remaining = budget - (time.monotonic() - started)
             try:
                 conn = pool.getconn(timeout=max(remaining, 0.05))
             except PoolTimeout:
                 stats = pool.get_stats()
                 busy = stats.get("pool_size", 0) >= POOL_MAX and stats.get("pool_available", 0) == 0
                 if not busy or time.monotonic() - started >= BUSY_WAIT_SECONDS:
+                    if not busy:
+                        self._down_until = time.monotonic() + DOWN_MEMORY_SECONDS
                     raise
                 continue
             try:
                 ConnectionPool.check_connection(conn)
             except psycopg.Error:  # dropped by a restart or failover: the pool replaces it
                 pool.putconn(conn)
-                if time.monotonic() - started >= self.timeout:
+                if time.monotonic() - started >= budget:
                     raise PoolTimeout() from None
                 continue
             break

@@ -67,7 +67,10 @@ def test_failed_edit_becomes_a_follow_up_and_the_app_keeps_serving(
 ) -> None:
     discord_api.fail("PATCH", "/messages/@original", 400, {"message": "Invalid Form Body", "code": 50035})
     with caplog.at_level(logging.ERROR, logger="bot.discord.interactions"):
-        assert deferring.post(command("career", "What is a feature store?", GUILD_USER)).json()["type"] == 5
+        assert (
+            deferring.post(command("career", "What is a feature store?", GUILD_USER, "inter1")).json()["type"]
+            == 5
+        )
         [followup] = discord_api.wait_for("POST", path_contains="/webhooks/")
         assert followup.path == f"/api/v10/webhooks/{APP_ID}/tok-abc"
         assert followup.body["content"] == "Sorry, I couldn't post the answer. Please try again."
@@ -83,7 +86,10 @@ def test_rate_limited_for_good_is_logged_with_the_interaction_id(
 ) -> None:
     discord_api.rate_limit_next(retry_after=0.01, is_global=True, times=10)
     with caplog.at_level(logging.ERROR, logger="bot.discord.interactions"):
-        assert deferring.post(command("career", "What is a feature store?", GUILD_USER)).json()["type"] == 5
+        assert (
+            deferring.post(command("career", "What is a feature store?", GUILD_USER, "inter1")).json()["type"]
+            == 5
+        )
         discord_api.wait_for("POST", path_contains="/webhooks/")
         # Three edits (bounded), then one follow-up that is also refused; the last log line says so.
         assert len(discord_api.wait_for("PATCH", count=3)) == 3

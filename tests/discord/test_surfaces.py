@@ -18,7 +18,7 @@ from bot.store.sqlite import SQLiteStore
 from bot.web import create_web_app
 from retrieval import Engine
 from tests.support.discord_client import Client, make_settings
-from tests.support.discord_payloads import APP_ID, DM_USER, GUILD_USER, as_posted, component
+from tests.support.discord_payloads import APP_ID, DM_USER, GUILD_USER, as_posted, component, snowflake
 from tests.support.http import serve
 from tests.support.mock_discord import MockDiscord
 
@@ -63,7 +63,7 @@ def message_command(content: str, who: dict, name: str = "Ask careerbot", **extr
         "edited_timestamp": None,
     }
     return {
-        "id": "inter-msg",
+        "id": snowflake(),
         "application_id": APP_ID,
         "type": 2,
         "token": "tok-msg",
@@ -192,7 +192,7 @@ def test_ask_careerbot_on_a_message_without_text_or_our_own_answer(ready_client:
 def shared(ready_client: Client, who: dict, **extra: object) -> dict:
     """Ask careerbot on TARGET, then click its Share as a reply."""
     answer = ready_client.post(message_command("What is a feature store?", who, **extra)).json()["data"]
-    click = component(f"share:reply:{TARGET}", as_posted(answer, "eph-1"), who, interaction_id="share-1")
+    click = component(f"share:reply:{TARGET}", as_posted(answer, "eph-1"), who)
     response = ready_client.post({**click, **extra})
     assert response.status == 200
     return response.json()

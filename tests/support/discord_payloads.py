@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+import time
+
+_SEQUENCE = itertools.count()
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
 APP_ID = "123456789012345678"
 
 GUILD_USER = {
@@ -14,10 +20,21 @@ DM_USER = {"user": {"id": "222", "username": "bo"}, "channel_id": "666", "contex
 OTHER_GUILD_USER = {**GUILD_USER, "member": {"user": {"id": "333", "username": "cy"}, "roles": []}}
 
 
-def command(name: str, question: str | None, who: dict, **extra: object) -> dict:
+def snowflake(at: float | None = None) -> str:
+    """A fresh interaction id, as Discord makes them: milliseconds since 2015 in the top bits.
+
+    Every interaction is unique (the app refuses a replayed id), so each payload gets its own.
+    """
+    millis = int((time.time() if at is None else at) * 1000) - DISCORD_EPOCH_MS
+    return str((millis << 22) | (next(_SEQUENCE) % (1 << 22)))
+
+
+def command(
+    name: str, question: str | None, who: dict, interaction_id: str | None = None, **extra: object
+) -> dict:
     options = [{"name": "question", "type": 3, "value": question}] if question is not None else []
     return {
-        "id": "inter1",
+        "id": interaction_id or snowflake(),
         "application_id": APP_ID,
         "type": 2,
         "token": "tok-abc",
@@ -28,9 +45,9 @@ def command(name: str, question: str | None, who: dict, **extra: object) -> dict
     }
 
 
-def component(custom_id: str, message: dict, who: dict, interaction_id: str = "inter2") -> dict:
+def component(custom_id: str, message: dict, who: dict, interaction_id: str | None = None) -> dict:
     return {
-        "id": interaction_id,
+        "id": interaction_id or snowflake(),
         "application_id": APP_ID,
         "type": 3,
         "token": "tok-def",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,3 +66,39 @@ def running(app: Flask) -> Iterator[Server]:
     finally:
         http.shutdown()
         http.server_close()
+
+
+def http_post_chunked(url: str, headers: dict[str, str], chunk: bytes, chunks: int) -> Response:
+    """POST a body with Transfer-Encoding: chunked (no Content-Length), `chunks` times `chunk`.
+
+    The body is sent from a thread while the response is read here, so a server that answers
+    before reading everything (413) is heard instead of deadlocking on full socket buffers.
+    """
+    parts = urllib.parse.urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=30)
+    head = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}", "Transfer-Encoding: chunked"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode())
+
+    def send() -> None:
+        try:
+            for _ in range(chunks):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:  # the server stopped reading and closed: expected after a 413
+            pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        reader = sock.makefile("rb")
+        status = int(reader.readline().split()[1])
+        length = 0
+        while (line := reader.readline().strip()) != b"":
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        return Response(status, reader.read(length))
+    finally:
+        sock.close()
+        sender.join(timeout=30)
