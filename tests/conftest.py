@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
 
 from tests.pg import Cluster, PostgresUnavailable, create_database, start_cluster
 
 _databases = itertools.count()
+
+# CI (`.ci/run` sets HYPOTHESIS_PROFILE=ci): the same examples on every run (derandomized, no
+# example database carried between runs), no deadline on a loaded 2-core machine, and the
+# failing example printed so it can be reproduced from the log.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="session")
