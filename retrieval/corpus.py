@@ -44,7 +44,7 @@ class CorpusStamp(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     path: str  # absolute, as the index was built
-    digest: str  # sha256 over every file's name and bytes
+    digest: str  # sha256 over every file's name and sha256
     files: tuple[tuple[str, str], ...] = ()  # (name, sha256) of each file, in order
 
 
@@ -63,15 +63,12 @@ def corpus_stamp(path: Path) -> CorpusStamp:
     synonyms = default_synonyms_file(path)
     if synonyms is not None:
         files.append(synonyms)
-    digest = hashlib.sha256()
     entries: list[tuple[str, str]] = []
     for file in files:
-        name = file.relative_to(root).as_posix()
         data = read_corpus_file(file, root if path.is_dir() else None, size_limit(file))
-        digest.update(name.encode())
-        digest.update(b"\0")
-        digest.update(data)
-        entries.append((name, hashlib.sha256(data).hexdigest()))
+        entries.append((file.relative_to(root).as_posix(), hashlib.sha256(data).hexdigest()))
+    # The digest covers each file's name and hash, so every byte is hashed once.
+    digest = hashlib.sha256("".join(f"{name}\0{sha}\n" for name, sha in entries).encode())
     return CorpusStamp(path=str(path.absolute()), digest=digest.hexdigest(), files=tuple(entries))
 
 
