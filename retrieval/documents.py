@@ -179,10 +179,11 @@ def read_corpus_file(path: Path, root: Path | None, limit: int | None = MAX_DOCU
     return data
 
 
-def _read_text(
+def read_corpus_text(
     path: Path, root: Path | None, limit: int | None = MAX_DOCUMENT_BYTES, by_line: bool = False
 ) -> str:
-    """A file's text: UTF-8 (a BOM is dropped), newlines normalised to '\\n'."""
+    """A corpus file's text, read as read_corpus_file() does: UTF-8 (a BOM is dropped),
+    newlines normalised to '\\n'. `by_line` names the line of a bad byte (and allows NUL)."""
     data = read_corpus_file(path, root, limit)
     if not by_line and b"\x00" in data:
         raise CorpusError(f"{path}: binary file (contains NUL bytes), not a text document")
@@ -199,7 +200,7 @@ def _read_text(
 
 
 def _load_file(path: Path, root: Path | None) -> Document:
-    text = _read_text(path, root)
+    text = read_corpus_text(path, root)
     meta, body = _split_front_matter(path, text)
     if meta is None:
         if path.suffix.lower() == ".md":
@@ -224,30 +225,49 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any] | None, s
         raise CorpusError(f"{path}: front matter is not closed (no '---' line after the opening one)")
     raw = text[start.end() : end.start()]
     body = text[end.end() :].removeprefix("\n")
-    size = len(raw.encode())
-    if size > MAX_FRONT_MATTER_BYTES:
-        raise CorpusError(
-            f"{path}: front matter too large ({size:,} bytes; at most {MAX_FRONT_MATTER_BYTES:,}): "
-            "it holds a few fields (title, url, ...), the text goes after the closing '---'"
-        )
-    if _nesting(raw) > MAX_FRONT_MATTER_NESTING:
-        raise CorpusError(
-            f"{path}: front matter nested too deeply (more than {MAX_FRONT_MATTER_NESTING} levels of [ or {{)"
-        )
-    try:
-        meta = yaml.load(raw, Loader=_YAML_LOADER)  # a safe loader: plain data, never objects
-    except RecursionError:  # a backstop: _nesting() bounds this
-        raise CorpusError(f"{path}: front matter nested too deeply") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 2})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
-        raise CorpusError(f"{path}: broken YAML front matter{where}: {problem}") from None
+    meta = parse_yaml(path, raw, "front matter", first_line=2)
     if meta is None:
         raise CorpusError(f"{path}: front matter is empty (it needs at least 'title: ...')")
     if not isinstance(meta, dict):
         raise CorpusError(f"{path}: front matter must be a mapping of fields (title: ..., url: ...)")
     return meta, body
+
+
+def parse_yaml(
+    path: Path,
+    raw: str,
+    what: str = "YAML",
+    first_line: int = 1,
+    limit: int = MAX_FRONT_MATTER_BYTES,
+) -> Any:
+    """YAML text from a corpus file as plain data, its cost bounded by `limit`.
+
+    For any YAML a corpus holds (front matter, a corpus's own settings file): at most
+    `limit` bytes and MAX_FRONT_MATTER_NESTING levels of [ or {, parsed with a safe loader
+    (libyaml's when present). Every problem is a CorpusError of one line naming the file
+    and, for broken YAML, the line (`first_line` is the file line of the text's first line).
+    """
+    size = len(raw.encode())
+    if size > limit:
+        advice = ": it holds a few fields (title, url, ...), the text goes after the closing '---'"
+        raise CorpusError(
+            f"{path}: {what} too large ({size:,} bytes; at most {limit:,})"
+            f"{advice if what == 'front matter' else ''}"
+        )
+    if _nesting(raw) > MAX_FRONT_MATTER_NESTING:
+        raise CorpusError(
+            f"{path}: {what} nested too deeply (more than {MAX_FRONT_MATTER_NESTING} levels of [ or {{)"
+        )
+    try:
+        return yaml.load(raw, Loader=_YAML_LOADER)  # a safe loader: plain data, never objects
+    except RecursionError:  # a backstop: _nesting() bounds this
+        raise CorpusError(f"{path}: {what} nested too deeply") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + first_line})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
+        broken = "broken YAML front matter" if what == "front matter" else f"broken YAML in {what}"
+        raise CorpusError(f"{path}: {broken}{where}: {problem}") from None
 
 
 def _nesting(raw: str) -> int:
@@ -311,7 +331,7 @@ def _document(
 def _load_jsonl(path: Path) -> list[Document]:
     documents: list[Document] = []
     for number, line in enumerate(
-        _read_text(path, None, limit=MAX_JSONL_BYTES, by_line=True).split("\n"), start=1
+        read_corpus_text(path, None, limit=MAX_JSONL_BYTES, by_line=True).split("\n"), start=1
     ):
         if not line.strip():
             continue
@@ -343,7 +363,7 @@ def load_synonyms(path: Path | str) -> list[tuple[str, ...]]:
     if not path.exists() and not path.is_symlink():
         raise CorpusError(f"{path}: no such synonyms file")
     groups: list[tuple[str, ...]] = []
-    for number, line in enumerate(_read_text(path, path.parent, by_line=True).split("\n"), start=1):
+    for number, line in enumerate(read_corpus_text(path, path.parent, by_line=True).split("\n"), start=1):
         content = line.split("#", 1)[0].strip()
         if not content:
             continue

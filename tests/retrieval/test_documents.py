@@ -416,3 +416,22 @@ def test_the_bundled_corpus_is_found_as_package_data() -> None:
     assert Path(str(importlib.resources.files("corpus"))) == DEFAULT_CORPUS
     assert Settings.model_fields["careerbot_corpus"].default == DEFAULT_CORPUS
     assert len(load_corpus(DEFAULT_CORPUS)) == 5
+
+
+def test_parse_yaml_bounds_any_corpus_yaml(tmp_path: Path) -> None:
+    # For a corpus's own settings file (careerbot.yaml) as much as for front matter.
+    from retrieval.documents import parse_yaml, read_corpus_text
+
+    path = write(tmp_path, "careerbot.yaml", "name: Bot\nexamples: [a, b]\n")
+    assert parse_yaml(path, read_corpus_text(path, tmp_path), "careerbot.yaml") == {
+        "name": "Bot",
+        "examples": ["a", "b"],
+    }
+    for raw, message in (
+        ("x: " + "[" * 40, r"careerbot\.yaml: careerbot\.yaml nested too deeply"),
+        ("a: 1\nb: [unclosed\n", r"broken YAML in careerbot\.yaml \(line 3\)"),
+        ("x: " + "a" * 20_000, r"careerbot\.yaml too large \(20,003 bytes; at most 16,384\)$"),
+        ("!!python/object/apply:os.system ['true']", "broken YAML in careerbot.yaml"),
+    ):
+        with pytest.raises(CorpusError, match=message):
+            parse_yaml(path, raw, "careerbot.yaml")
