@@ -391,3 +391,18 @@ def test_the_bundled_corpus_changed_by_an_upgrade_says_so(tmp_path: Path) -> Non
         Engine.load(out)
     with pytest.raises(IndexFileError, match=f"--corpus {DEFAULT_CORPUS} --out {out}"):
         Engine.load(out)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "huge array", "fifo"])
+def test_a_damaged_index_is_one_cli_line_and_exit_2(corpus: Path, saved: Path, damage: str) -> None:
+    if damage == "truncated":
+        saved.write_bytes(saved.read_bytes()[:-100])
+    elif damage == "huge array":
+        with zipfile.ZipFile(saved, "a") as z:
+            z.writestr("huge.npy", _npy((10**12,), b"\0" * 64))
+    else:
+        saved.unlink()
+        os.mkfifo(saved)
+    proc = run_cli("ask", "--index", str(saved), "--corpus", str(corpus), "what is the pay?")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.startswith(f"careerbot: error: {saved}: ") and proc.stderr.count("\n") == 1
