@@ -1,4 +1,7 @@
-"""Run every benchmark and print their tables: `python -m bench.all [--quick] [--only NAME ...]`.
+"""Run every benchmark and print their tables: `python -m bench.all [--quick] [--only NAME ...] [--readme]`.
+
+--readme also writes the tables into README.md's Performance section (bench/readme.py), so
+the README shows exactly what one run printed.
 
 --quick (what `make bench` and CI run) uses small sizes so it finishes in about a minute;
 the full run (about 25 minutes on 2 cores) is what the README's Performance section
@@ -44,10 +47,18 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument(
+        "--readme", action="store_true", help="write the tables into README.md (every section needed)"
+    )
     args = parser.parse_args()
     quick, only = args.quick, args.only
+    if args.readme and set(only) != set(SECTIONS):
+        parser.error("--readme needs every section (no --only): the README's tables come from one run")
+    tables: dict[str, str] = {}
+    # Timing is only as good as the machine is quiet: say how busy it was.
+    load = f", load average {os.getloadavg()[0]:.1f} at the start" if hasattr(os, "getloadavg") else ""
     parts = [
-        f"Measured {datetime.date.today().isoformat()} on {machine()}{' (quick mode)' if quick else ''}."
+        f"Measured {datetime.date.today().isoformat()} on {machine()}{load}{' (quick mode)' if quick else ''}."
     ]
 
     def section(title: str, body: str) -> None:
@@ -56,17 +67,26 @@ def main() -> None:
 
     print(parts[0], flush=True)
     if "scifact" in only:
-        section("Retrieval quality (BEIR SciFact)", scifact.run(quick=quick))
+        tables["scifact"] = scifact.run(quick=quick)
+        section("Retrieval quality (BEIR SciFact)", tables["scifact"])
     if "scale" in only:
         sizes = [1_000, 10_000] if quick else list(scale.DEFAULT_SIZES)
         text, results = scale.run(sizes, 30 if quick else 300)
+        tables["scale"] = text
         section("Speed and scale", text)
         if not quick:
             scale.chart(results, ROOT / "docs" / "latency.png")
     if "startup" in only:
-        section("Start-up and the answer path", startup.run(0 if quick else 100_000))
+        tables["startup"] = startup.run(0 if quick else 100_000)
+        section("Start-up and the answer path", tables["startup"])
     if "slack" in only:
-        section("Slack throughput", slack_load.run(50 if quick else 500, 10 if quick else 25, 2))
+        tables["slack"] = slack_load.run(50 if quick else 500, 10 if quick else 25, 2)
+        section("Slack throughput", tables["slack"])
+    if args.readme:
+        from bench import readme
+
+        readme.write(readme.render(parts[0], tables, quick=quick))
+        print(f"\nwrote the Performance tables into {readme.README}", file=sys.stderr)
     if not quick:
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "results.md").write_text("\n\n".join(parts) + "\n")
