@@ -19,7 +19,10 @@ loglevel = "info"
 
 
 def worker_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's hook signature
-    """On shutdown, let every acknowledged mention get its answer before the worker exits."""
+    """On shutdown, let every acknowledged answer (Slack listeners, Discord deferred edits) be
+    delivered before the worker exits, within the grace period."""
     from bot.web import drain
 
-    drain("at worker exit")
+    app = getattr(worker, "wsgi", None)  # the Flask app app_from_env() built in this worker
+    if app is not None:
+        drain(app)

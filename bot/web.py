@@ -14,6 +14,8 @@ from flask import Flask, jsonify
 from bot.discord import http as discord_http
 from bot.runtime import build_engine
 from bot.settings import Settings, SettingsError, load_settings
+from bot.shutdown import GRACE_SECONDS, executors_of
+from bot.shutdown import drain as drain_executors
 from bot.slack import http as slack_http
 from bot.store import Store, open_store
 from retrieval import Engine
@@ -67,10 +69,10 @@ def app_from_env() -> Flask:
     return create_web_app(settings)
 
 
-def drain(timeout_hint: str = "") -> None:
-    """Finish every answer already acknowledged (SIGTERM): Slack listeners and Discord deferred edits."""
-    slack_apps = slack_http.drain()
-    discord_handlers = discord_http.drain()
-    logger.info(
-        "drained %d Slack app(s), %d Discord handler(s) %s", slack_apps, discord_handlers, timeout_hint
-    )
+def drain(app: Flask, timeout: float = GRACE_SECONDS) -> bool:
+    """Finish every answer already acknowledged (SIGTERM): Slack listeners and Discord deferred
+    answers, at most `timeout` seconds; True when all finished."""
+    executors = executors_of(app)
+    finished = drain_executors(executors, timeout)
+    logger.info("drained %d executor(s)%s", len(executors), "" if finished else " (timed out)")
+    return finished

@@ -14,11 +14,11 @@ from bot.discord.rest import DiscordREST
 from bot.discord.verify import verify_request
 from bot.http_guard import BodyTooLarge, read_body, refuse, safe
 from bot.settings import Settings, SettingsError
+from bot.shutdown import drain_on_shutdown
 from bot.store import Store
 from retrieval import Engine
 
 logger = logging.getLogger(__name__)
-_HANDLERS: list[InteractionHandler] = []
 
 
 def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -> Blueprint:
@@ -38,7 +38,7 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
             defer=settings.discord_defer,
             application_id=settings.discord_application_id,
         )
-        _HANDLERS.append(handler)
+        drain_on_shutdown(blueprint, handler.executor)
 
     @blueprint.post("/discord/interactions")
     def interactions() -> ResponseReturnValue:
@@ -80,11 +80,3 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
         return response
 
     return blueprint
-
-
-def drain() -> int:
-    """Finish acknowledged Discord answers (deferred edits) before the process exits; the
-    number of handlers drained."""
-    for handler in _HANDLERS:
-        handler.shutdown()
-    return len(_HANDLERS)

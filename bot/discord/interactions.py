@@ -113,7 +113,8 @@ class InteractionHandler:
         self.defer = defer and rest is not None
         self.defer_after = defer_after
         self.application_id = application_id
-        self._workers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="discord-answer")
+        # Answers being built or delivered after the response; drained on shutdown (bot/shutdown.py).
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="discord-answer")
 
     def first_delivery(self, payload: dict) -> bool:
         """False for an interaction already handled (a signed request replayed within the
@@ -137,7 +138,7 @@ class InteractionHandler:
 
     def shutdown(self) -> None:
         """Finish the answers already acknowledged (deferred edits included)."""
-        self._workers.shutdown(wait=True)
+        self.executor.shutdown(wait=True)
 
     # -- commands ---------------------------------------------------------------------
 
@@ -162,7 +163,7 @@ class InteractionHandler:
         """Type 4 with the answer if it is ready in time; otherwise type 5 and a webhook edit."""
         if self.rest is None:
             return Reply(_message(build()))
-        future = self._workers.submit(build)
+        future = self.executor.submit(build)
         if not self.defer:
             try:
                 return Reply(_message(future.result(timeout=self.defer_after)))
@@ -172,7 +173,7 @@ class InteractionHandler:
         def after_send() -> None:
             # Queued behind its own build (FIFO), so waiting on it in a worker cannot deadlock.
             try:
-                self._workers.submit(self._deliver, payload, future, ephemeral)
+                self.executor.submit(self._deliver, payload, future, ephemeral)
             except RuntimeError:  # shutting down: deliver here rather than drop an acknowledged answer
                 self._deliver(payload, future, ephemeral)
 

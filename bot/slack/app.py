@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -16,7 +17,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.answering import Answering
 from bot.settings import Settings, SettingsError
+from bot.slack.context import provide
 from bot.slack.listeners import register_all
+from bot.slack.listeners.home import Onboarding
 from bot.store import Store
 from retrieval import Engine
 
@@ -26,6 +29,8 @@ logger = logging.getLogger(__name__)
 # the reply is logged with its event id and the app goes on. A call that times out is not
 # retried: Slack may have posted it already, and a duplicate answer is worse than a log line.
 MAX_RETRIES = 2
+# Bolt's own default; gunicorn's threads acknowledge, these post the answers.
+LISTENER_THREADS = 5
 
 
 def web_client(settings: Settings) -> WebClient:
@@ -42,6 +47,11 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
+def listener_executor() -> ThreadPoolExecutor:
+    """The pool Bolt runs listeners in after the ack; ours, so shutdown can drain it."""
+    return ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="slack-listener")
+
+
 def create_app(
     settings: Settings,
     engine: Engine,
@@ -50,8 +60,14 @@ def create_app(
     client: WebClient | None = None,
     process_before_response: bool = False,
     token_verification_enabled: bool = True,
+    executor: ThreadPoolExecutor | None = None,
 ) -> App:
-    """Build the Bolt app. Request signatures are always verified in HTTP mode."""
+    """Build the Bolt app. Request signatures are always verified in HTTP mode.
+
+    `executor` runs the listeners' work after the ack; pass one you drain on shutdown
+    (bot/shutdown.py). The engine, store and answering flow reach the listeners through
+    Bolt's context (bot/slack/context.py).
+    """
     settings.require("slack_bot_token")
     app = App(
         client=client or web_client(settings),
@@ -59,17 +75,20 @@ def create_app(
         process_before_response=process_before_response,
         token_verification_enabled=token_verification_enabled,
         logger=logging.getLogger("careerbot.slack"),
+        listener_executor=executor or listener_executor(),
     )
-
-    @app.error
-    def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:
-        # Anything a listener did not expect: logged with the event id, never shown raw.
-        logger.exception(
-            "unhandled error (event %s)", body.get("event_id") or body.get("trigger_id"), exc_info=error
-        )
-
-    register_all(app, Answering(engine, store, log_questions=settings.careerbot_log_questions), settings)
+    app.error(on_error)
+    answering = Answering(engine, store, log_questions=settings.careerbot_log_questions)
+    app.use(provide(answering, Onboarding(settings, engine)))
+    register_all(app)
     return app
+
+
+def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:
+    """Anything a listener did not expect: logged with the event id, never shown raw."""
+    logger.exception(
+        "unhandled error (event %s)", body.get("event_id") or body.get("trigger_id"), exc_info=error
+    )
 
 
 # auth.test errors that mean the token itself is wrong: no point in starting.

@@ -7,7 +7,6 @@ never produce a <!channel>, <!here> or <@U...> ping. The only mention we build i
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 
@@ -23,6 +22,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.slack.values import VALUE_LIMIT, QuestionValue, VoteValue
 from bot.text import truncate
 from retrieval import EXAMPLE_QUESTIONS, NO_ANSWER_TEXT, Answer, Document, Hit, OverviewItem
 
@@ -45,7 +45,7 @@ __all__ = [
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
-BUTTON_VALUE_LIMIT = 2000
+BUTTON_VALUE_LIMIT = VALUE_LIMIT  # bot/slack/values.py
 BUTTON_TEXT_LIMIT = 75
 FALLBACK_LIMIT = 3000
 MAX_EXAMPLES = 5  # an actions block allows 25 elements; more than a few is noise
@@ -114,16 +114,11 @@ def source_line(hit: Hit | Document) -> str:
 
 def _vote_value(answer: Answer) -> str:
     """What a vote button carries: the question, passage ids and scores (<= 2,000 chars)."""
-    payload = {
-        "q": answer.question,
-        "p": [h.passage_id for h in answer.hits],
-        "s": [h.score for h in answer.hits],
-    }
-    value = json.dumps(payload, ensure_ascii=False)
-    while len(value) > BUTTON_VALUE_LIMIT and payload["q"]:
-        payload["q"] = payload["q"][: len(payload["q"]) // 2]
-        value = json.dumps(payload, ensure_ascii=False)
-    return value
+    return VoteValue(
+        question=answer.question,
+        passage_ids=tuple(h.passage_id for h in answer.hits),
+        scores=tuple(h.score for h in answer.hits),
+    ).encode()
 
 
 def feedback_block(answer: Answer) -> ActionsBlock:
@@ -214,7 +209,7 @@ def answer_blocks(
                     ButtonElement(
                         text=PlainTextObject(text="Share in channel"),
                         action_id=SHARE,
-                        value=truncate(answer.question, BUTTON_VALUE_LIMIT),
+                        value=QuestionValue(question=answer.question).encode(),
                     )
                 ],
             )
@@ -243,7 +238,7 @@ def example_buttons(questions: Sequence[str]) -> list[Block]:
                     # plain_text: Slack shows it as typed, so a button label cannot ping anyone
                     text=PlainTextObject(text=truncate(q, BUTTON_TEXT_LIMIT)),
                     action_id=f"{ASK_EXAMPLE}_{n}",
-                    value=truncate(q, BUTTON_VALUE_LIMIT),
+                    value=QuestionValue(question=q).encode(),
                 )
                 for n, q in enumerate(questions)
             ],

@@ -5,18 +5,15 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, jsonify, request
-from slack_bolt import App
 from slack_bolt.adapter.flask import SlackRequestHandler
 
 from bot.settings import Settings, SettingsError
-from bot.slack.app import create_app
+from bot.shutdown import drain_on_shutdown
+from bot.slack.app import create_app, listener_executor
 from bot.store import Store
 from retrieval import Engine
 
 logger = logging.getLogger(__name__)
-
-# Bolt apps served by this process, so a graceful shutdown can drain their listeners.
-_BOLT_APPS: list[App] = []
 
 
 def slack_problem(settings: Settings) -> str | None:
@@ -35,9 +32,9 @@ def create_slack_blueprint(settings: Settings, engine: Engine, store: Store) -> 
     if problem is None:
         # auth.test runs here, as each worker boots, not in the request path: acknowledging
         # Slack must never wait on the Web API. (serve_http checked the token once already.)
-        bolt = create_app(settings, engine, store)
-        _BOLT_APPS.append(bolt)
-        slack_handler = SlackRequestHandler(bolt)
+        executor = listener_executor()
+        slack_handler = SlackRequestHandler(create_app(settings, engine, store, executor=executor))
+        drain_on_shutdown(blueprint, executor)
 
         @blueprint.post("/slack/events")
         def slack_events():  # noqa: ANN202 - a Flask view
@@ -50,14 +47,3 @@ def create_slack_blueprint(settings: Settings, engine: Engine, store: Store) -> 
             return jsonify(error=problem), 503
 
     return blueprint
-
-
-def drain() -> int:
-    """Finish every listener already acknowledged (SIGTERM); the number of apps drained."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    for bolt in _BOLT_APPS:
-        executor = getattr(getattr(bolt, "_listener_runner", None), "listener_executor", None)
-        if isinstance(executor, ThreadPoolExecutor):
-            executor.shutdown(wait=True)
-    return len(_BOLT_APPS)

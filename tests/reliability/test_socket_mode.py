@@ -15,6 +15,7 @@ import websockets
 from bench.mock_slack import MockSlack
 from bench.slack_signing import event_body
 from bot.settings import Settings
+from bot.slack.app import listener_executor
 from bot.slack.socket_mode import drain_socket_mode, socket_mode_handler
 from bot.store.sqlite import SQLiteStore
 from retrieval import Engine
@@ -104,7 +105,10 @@ def test_envelopes_are_acknowledged_and_answered_once(socket_server: SocketServe
         settings = Settings(
             _env_file=None, slack_bot_token="xoxb-s", slack_app_token="xapp-s", slack_api_url=slack.api_url
         )
-        handler = socket_mode_handler(settings, Engine.from_corpus(), SQLiteStore(tmp_path / "s.db"))
+        executor = listener_executor()
+        handler = socket_mode_handler(
+            settings, Engine.from_corpus(), SQLiteStore(tmp_path / "s.db"), executor
+        )
         handler.connect()
         try:
             assert socket_server.connected.wait(10)
@@ -120,4 +124,4 @@ def test_envelopes_are_acknowledged_and_answered_once(socket_server: SocketServe
             time.sleep(0.3)
             assert len(slack.calls_to("chat.postMessage")) == 1  # answered once
         finally:
-            drain_socket_mode(handler)
+            assert drain_socket_mode(handler, executor, timeout=10)

@@ -1,16 +1,16 @@
-"""Slack listeners, one module per kind; each exposes register(app, ...)."""
+"""Slack listeners, one module per kind; each exposes register(app), which attaches its
+module-level listener functions. They read the engine, store and answering flow from
+Bolt's context (bot/slack/context.py)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.answering import Answering
-from bot.settings import Settings
 from bot.slack.listeners import actions, commands, events, home
 
 
-def register_all(app: App, answering: Answering, settings: Settings) -> None:
-    events.register(app, answering)
-    commands.register(app, answering)
-    actions.register(app, answering)
-    home.register(app, answering, settings)
+def register_all(app: App) -> None:
+    events.register(app)
+    commands.register(app)
+    actions.register(app)
+    home.register(app)

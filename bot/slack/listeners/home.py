@@ -6,13 +6,14 @@ import logging
 import threading
 import time
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.answering import Answering
 from bot.settings import Settings
 from bot.slack import blocks
+from bot.slack.context import answering_of, onboarding_of
+from retrieval import Engine
 
 
 def looks_like_id(channel: str) -> bool:
@@ -47,45 +48,56 @@ class ChannelNames:
         return name
 
 
-def register(app: App, answering: Answering, settings: Settings) -> None:
-    engine = answering.engine
-    # Built once: the engine is read-only, so every person sees the same Home tab and welcome.
-    home = blocks.home_view(engine.documents, engine.example_questions())
-    welcome = blocks.welcome_blocks(engine.documents, engine.example_questions())
-    onboarding = settings.onboarding_channels
-    onboarding_names = {c.lower() for c in onboarding if not looks_like_id(c)}
-    names = ChannelNames()
+class Onboarding:
+    """The Home tab, the welcome, and which channels are onboarding channels (built once: the
+    engine is read-only, so every person sees the same Home tab and welcome)."""
 
-    @app.event("app_home_opened")
-    def on_home(client: WebClient, event: dict, logger: logging.Logger) -> None:
-        if event.get("tab") != "home":
-            return
-        try:
-            client.views_publish(user_id=event["user"], view=home)
-        except SlackApiError as exc:
-            logger.error(
-                "could not publish the Home tab for %s: %s", event["user"], exc.response.get("error")
-            )
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.home = blocks.home_view(engine.documents, engine.example_questions())
+        self.welcome = blocks.welcome_blocks(engine.documents, engine.example_questions())
+        self.channels = settings.onboarding_channels
+        self._names = {c.lower() for c in self.channels if not looks_like_id(c)}
+        self._lookup = ChannelNames()
 
-    def is_onboarding(client: WebClient, channel: str, logger: logging.Logger) -> bool:
-        if channel in onboarding:
+    def is_onboarding(self, client: WebClient, channel: str, logger: logging.Logger) -> bool:
+        if channel in self.channels:
             return True
-        if not onboarding_names or not channel:
+        if not self._names or not channel:
             return False  # only IDs configured: no need to look the name up
-        name = names.get(client, channel, logger)
-        return name is not None and name.lower() in onboarding_names
+        name = self._lookup.get(client, channel, logger)
+        return name is not None and name.lower() in self._names
 
-    @app.event("member_joined_channel")
-    def on_join(client: WebClient, event: dict, context: dict, logger: logging.Logger) -> None:
-        user = event.get("user")
-        if not user or user == context.get("bot_user_id") or not onboarding:
-            return
-        if not is_onboarding(client, event.get("channel", ""), logger):
-            return
-        if not answering.claim_welcome("slack", user):
-            return  # already welcomed once (or the store is unavailable)
-        try:
-            client.chat_postMessage(channel=user, text=blocks.escape(blocks.WELCOME_TEXT), blocks=welcome)
-        except (SlackApiError, OSError):
-            logger.error("welcome for %s failed; will try again on their next join", user, exc_info=True)
-            answering.release_welcome("slack", user)
+
+def on_home(client: WebClient, event: dict, context: BoltContext, logger: logging.Logger) -> None:
+    """The Home tab: what the bot answers from, and example questions."""
+    if event.get("tab") != "home":
+        return
+    try:
+        client.views_publish(user_id=event["user"], view=onboarding_of(context).home)
+    except SlackApiError as exc:
+        logger.error("could not publish the Home tab for %s: %s", event["user"], exc.response.get("error"))
+
+
+def on_join(client: WebClient, event: dict, context: BoltContext, logger: logging.Logger) -> None:
+    """A person joined an onboarding channel: welcome them once, by DM."""
+    onboarding = onboarding_of(context)
+    user = event.get("user")
+    if not user or user == context.get("bot_user_id") or not onboarding.channels:
+        return
+    if not onboarding.is_onboarding(client, event.get("channel", ""), logger):
+        return
+    answering = answering_of(context)
+    if not answering.claim_welcome("slack", user):
+        return  # already welcomed once (or the store is unavailable)
+    try:
+        client.chat_postMessage(
+            channel=user, text=blocks.escape(blocks.WELCOME_TEXT), blocks=onboarding.welcome
+        )
+    except (SlackApiError, OSError):
+        logger.error("welcome for %s failed; will try again on their next join", user, exc_info=True)
+        answering.release_welcome("slack", user)
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(on_home)
+    app.event("member_joined_channel")(on_join)

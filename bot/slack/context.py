@@ -1,0 +1,64 @@
+"""What a Slack listener takes from Bolt's context: the engine, the store, the answering flow.
+
+`create_app()` installs `provide(...)` as a global middleware (`app.use`), which puts them
+into every request's context before any listener runs. Listeners are plain module-level
+functions that read them through the typed accessors below, so a test can call a listener
+with `Mock(Ack)` and a `BoltContext` it filled itself, or send a request through
+`app.dispatch()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from slack_bolt import BoltContext
+
+from bot.answering import Answering
+from bot.store import Store
+from retrieval import Engine
+
+if TYPE_CHECKING:
+    from bot.slack.listeners.home import Onboarding
+
+ENGINE = "engine"
+STORE = "store"
+ANSWERING = "answering"
+ONBOARDING = "onboarding"
+
+
+def provide(answering: Answering, onboarding: Onboarding) -> Callable[..., None]:
+    """The middleware that fills each request's context."""
+
+    def careerbot_context(
+        context: BoltContext, next: Callable[[], None]
+    ) -> None:  # `next`: Bolt's name for it
+        context[ENGINE] = answering.engine
+        context[STORE] = answering.store
+        context[ANSWERING] = answering
+        context[ONBOARDING] = onboarding
+        next()
+
+    return careerbot_context
+
+
+def fill(context: BoltContext, answering: Answering, onboarding: Onboarding) -> BoltContext:
+    """What the middleware does, for a listener called directly (unit tests)."""
+    provide(answering, onboarding)(context, lambda: None)
+    return context
+
+
+def engine_of(context: BoltContext) -> Engine:
+    return context[ENGINE]
+
+
+def store_of(context: BoltContext) -> Store:
+    return context[STORE]
+
+
+def answering_of(context: BoltContext) -> Answering:
+    return context[ANSWERING]
+
+
+def onboarding_of(context: BoltContext) -> Onboarding:
+    return context[ONBOARDING]
