@@ -352,7 +352,7 @@ class InteractionHandler:
 
         def after_send() -> None:
             try:
-                self._workers.submit(self._post_reply, payload, question, target, channel, who)
+                self.executor.submit(self._post_reply, payload, question, target, channel, who)
             except RuntimeError:  # shutting down: post here rather than drop an acknowledged share
                 self._post_reply(payload, question, target, channel, who)
 
