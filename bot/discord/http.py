@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from bot.answering import Answering
@@ -19,6 +19,7 @@ from bot.store import Store
 from retrieval import Engine
 
 logger = logging.getLogger(__name__)
+HANDLER = "careerbot.discord"  # the app's InteractionHandler, in Flask's app.extensions
 
 
 def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -> Blueprint:
@@ -39,6 +40,7 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
             application_id=settings.discord_application_id,
         )
         drain_on_shutdown(blueprint, handler.executor)
+        blueprint.record_once(lambda state: state.app.extensions.__setitem__(HANDLER, handler))
 
     @blueprint.post("/discord/interactions")
     def interactions() -> ResponseReturnValue:
@@ -80,3 +82,8 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
         return response
 
     return blueprint
+
+
+def interaction_handler(app: Flask) -> InteractionHandler | None:
+    """The interaction handler a web app serves (None without the Discord settings)."""
+    return app.extensions.get(HANDLER)

@@ -12,6 +12,7 @@ from nacl.signing import SigningKey
 
 from bot.answering import Answering
 from bot.discord import render
+from bot.discord.http import interaction_handler
 from bot.discord.interactions import InteractionHandler
 from bot.discord.rest import DiscordREST
 from bot.store.sqlite import SQLiteStore
@@ -89,10 +90,10 @@ def ready_client(
     signing_key: SigningKey, discord_api: MockDiscord, engine: Engine, store: SQLiteStore, tmp_path: Path
 ):
     """The web app, with its suggestions built before the first autocomplete."""
-    url, http = serve(create_web_app(make_settings(signing_key, discord_api, tmp_path), engine, store))
-    from bot.discord.http import _HANDLERS
-
-    assert _HANDLERS[-1].suggestions.wait(30)
+    app = create_web_app(make_settings(signing_key, discord_api, tmp_path), engine, store)
+    url, http = serve(app)
+    handler = interaction_handler(app)
+    assert handler is not None and handler.suggestions.wait(30)
     yield Client(url, signing_key)
     http.shutdown()
 
