@@ -95,8 +95,9 @@ def quote(text: str) -> str:
 
 
 def _link(url: str | None, label: str) -> str:
-    # The label is cut before it is wrapped, so a long title can never leave a link unclosed.
-    label = clip(escape(label).replace("|", "¦"), TITLE_LIMIT)
+    # The label is cut before it is wrapped, so a long title can never leave a link unclosed;
+    # it is one line (a line break inside <url|label> would read as a quote's ">" after it).
+    label = clip(escape(" ".join(label.split())).replace("|", "¦"), TITLE_LIMIT)
     if url and url.startswith(("http://", "https://")) and len(url) <= URL_LIMIT:
         return f"<{escape(url).replace('|', '%7C')}|{label}>"
     return label

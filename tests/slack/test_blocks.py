@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
@@ -129,6 +129,7 @@ def every_shape(answer: Answer, documents: list[Document]) -> list[list[dict]]:
 
 
 @given(TEXT, TEXT, TEXT, st.lists(TEXT, min_size=0, max_size=4))
+@example(passage="0", question="0", title="\n", authors=[])  # a line break in a link label
 @settings(max_examples=60, deadline=None)
 def test_every_shape_validates_escapes_and_keeps_links_whole(
     passage: str, question: str, title: str, authors: list[str]
