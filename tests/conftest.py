@@ -9,7 +9,6 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-
 from tests.pg import Cluster, PostgresUnavailable, create_database, start_cluster
 
 _databases = itertools.count()
