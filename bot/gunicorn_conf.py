@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import os
+from bot.settings import load_settings
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '3000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# The same validated settings (environment and .env) as every other process; `careerbot
+# serve` has already checked them, so a bad value never gets this far.
+_settings = load_settings()
+bind = f"0.0.0.0:{_settings.port}"
+workers = _settings.web_concurrency
 # Threads let one worker acknowledge many Slack requests at once while answers are posted
 # in Bolt's own listener threads.
 worker_class = "gthread"
-threads = int(os.environ.get("CAREERBOT_THREADS", "8"))
+threads = _settings.careerbot_threads
 # Platforms kill 30 s after SIGTERM: stop accepting, finish acknowledged answers, exit by 25 s.
 graceful_timeout = 25
 timeout = 30

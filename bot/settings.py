@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     )
     port: int = Field(default=3000, ge=1, le=65535, description="HTTP port of the web process.")
     web_concurrency: int = Field(default=2, ge=1, le=64, description="gunicorn worker processes.")
+    careerbot_threads: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Threads per gunicorn worker (requests one worker acknowledges at once).",
+    )
     careerbot_corpus: Path = Field(
         default=DEFAULT_CORPUS, description="Corpus: a directory of .md/.txt documents or a .jsonl file."
     )
