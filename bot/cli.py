@@ -9,8 +9,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bot.chat import format_for, run_chat
-from bot.settings import Settings, SettingsError, load_settings
-from bot.store.base import StoreError
+from bot.settings import Settings, load_settings
 from retrieval import CareerbotError, Engine, QuestionError
 
 EXIT_ERROR = 2
@@ -25,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return int(args.handler(args) or 0)
-    except (CareerbotError, SettingsError, StoreError) as exc:
+    except CareerbotError as exc:  # the whole family (bot/errors.py): one line, exit 2
         print(f"careerbot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -44,49 +43,65 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser: one sub-command per task or front end, each with its `handler`."""
     parser = argparse.ArgumentParser(prog="careerbot", description=__doc__)
     parser.add_argument("--version", action="version", version=f"careerbot {version()}")
     sub = parser.add_subparsers(dest="command")
+    _add_engine_commands(sub)
+    _add_service_commands(sub)
+    _add_discord_commands(sub)
+    return parser
 
-    def with_corpus(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument(
-            "--corpus",
-            type=Path,
-            help="corpus directory or .jsonl file (default: CAREERBOT_CORPUS or corpus/)",
-        )
-        p.add_argument(
-            "--index", type=Path, help="a saved index to load instead of building (default: CAREERBOT_INDEX)"
-        )
-        return p
 
-    ask = with_corpus(sub.add_parser("ask", help="answer a question (or a batch of them)"))
+# argparse has no public name for the object add_subparsers() returns.
+Subcommands = argparse._SubParsersAction
+
+
+def _with_corpus(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        help="corpus directory or .jsonl file (default: CAREERBOT_CORPUS or corpus/)",
+    )
+    p.add_argument(
+        "--index", type=Path, help="a saved index to load instead of building (default: CAREERBOT_INDEX)"
+    )
+    return p
+
+
+def _add_engine_commands(sub: Subcommands) -> None:
+    """ask, chat, eval, corpus, index build: the engine alone, no chat platform."""
+    ask = _with_corpus(sub.add_parser("ask", help="answer a question (or a batch of them)"))
     ask.add_argument("question", nargs="?", help="the question (omit with --batch)")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads stdin")
     ask.add_argument("--top-k", type=_positive_int, default=3, help="passages per answer (default 3)")
     ask.set_defaults(handler=cmd_ask)
 
-    chat = with_corpus(sub.add_parser("chat", help="interactive prompt that answers like the bot"))
+    chat = _with_corpus(sub.add_parser("chat", help="interactive prompt that answers like the bot"))
     chat.add_argument("--top-k", type=_positive_int, default=3)
     chat.set_defaults(handler=cmd_chat)
 
-    ev = with_corpus(sub.add_parser("eval", help="score a labelled question file"))
+    ev = _with_corpus(sub.add_parser("eval", help="score a labelled question file"))
     ev.add_argument("file", type=Path)
     ev.add_argument("--verbose", "-v", action="store_true", help="list the misses")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
     ev.set_defaults(handler=cmd_eval)
 
-    corpus = with_corpus(
+    corpus = _with_corpus(
         sub.add_parser("corpus", help="check the corpus and print its documents and passages")
     )
     corpus.set_defaults(handler=cmd_corpus)
 
     index = sub.add_parser("index", help="build a saved index")
     index_sub = index.add_subparsers(dest="index_command", required=True)
-    build = with_corpus(index_sub.add_parser("build", help="build the index once and save it"))
+    build = _with_corpus(index_sub.add_parser("build", help="build the index once and save it"))
     build.add_argument("--out", type=Path, required=True, help="where to write the index file")
     build.set_defaults(handler=cmd_index_build)
 
+
+def _add_service_commands(sub: Subcommands) -> None:
+    """serve, start, feedback: running the bot, and what it stored."""
     serve = sub.add_parser(
         "serve", help="run the Slack app: Socket Mode with SLACK_APP_TOKEN, HTTP otherwise"
     )
@@ -116,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     health.set_defaults(handler=cmd_health)
 
+
+def _add_discord_commands(sub: Subcommands) -> None:
+    """discord register, discord gateway."""
     discord = sub.add_parser("discord", help="Discord commands")
     discord_sub = discord.add_subparsers(dest="discord_command", required=True)
     register = discord_sub.add_parser(
@@ -128,7 +146,6 @@ def build_parser() -> argparse.ArgumentParser:
     register.set_defaults(handler=cmd_discord_register)
     gateway = discord_sub.add_parser("gateway", help="run the gateway worker (mentions, DMs, welcomes)")
     gateway.set_defaults(handler=cmd_discord_gateway)
-    return parser
 
 
 def _positive_int(value: str) -> int:

@@ -14,11 +14,11 @@ from typing import Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.errors import SettingsError
+
+__all__ = ["DEFAULT_CORPUS", "Settings", "SettingsError", "load_settings"]
+
 from retrieval.corpus import DEFAULT_CORPUS  # the bundled corpus, found after any install
-
-
-class SettingsError(Exception):
-    """A setting is missing or malformed; str() is one line naming the variable."""
 
 
 class Settings(BaseSettings):

@@ -9,7 +9,7 @@ from retrieval.analyzer import tokenize
 from retrieval.corpus import DEFAULT_CORPUS, CorpusStamp, corpus_stamp, default_synonyms_file
 from retrieval.documents import load_corpus, load_synonyms
 from retrieval.models import Answer, Document, Hit, OverviewItem, Passage
-from retrieval.passages import deduplicate, normalise, split_document
+from retrieval.passages import deduplicate, split_document
 from retrieval.question import clean_question
 from retrieval.search import PassageSearch
 from retrieval.storage import IndexParts, load_index, save_index
@@ -239,9 +239,3 @@ def index_tokens(
     number = {d.id: n for n, d in enumerate(documents)}
     passage_tokens = [heading_tokens[p.section] + text_tokens[p.id] for p in kept]
     return passage_tokens, document_tokens, [number[p.doc_id] for p in kept]
-
-
-def answer_is_duplicate_free(answer: Answer) -> bool:
-    """No two hits with the same normalised text (used by tests and evaluation)."""
-    texts = [normalise(h.text) for h in answer.hits]
-    return len(texts) == len(set(texts))

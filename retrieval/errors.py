@@ -1,4 +1,7 @@
-"""Errors raised by the retrieval package.
+"""Errors raised by the retrieval package, and the root of careerbot's error family.
+
+bot/errors.py lays out the whole family (settings, store and platform errors subclass
+CareerbotError there: retrieval never imports bot).
 
 CareerbotError
  +-- CorpusError      a document or corpus cannot be loaded (names the file, and the line for JSONL)

@@ -13,8 +13,8 @@ Why BM25Plus, k1=1.2, b=0.75:
 - k1=1.2 and b=0.75 are Robertson's and Lucene's standard values; we did not tune them
   on any test set.
 
-rank-bm25 stays the scorer of record: `reference_model()` builds rank_bm25.BM25Plus from
-the same tokens, and a test checks `scores()` equals its get_scores() to 1e-6. Note
+rank-bm25 stays the scorer of record (tests and bench only): `reference_corpus()` gives the
+same tokens for rank_bm25.BM25Plus, and a test checks `scores()` equals its get_scores() to 1e-6. Note
 rank-bm25 adds idf*delta for every query term to every passage, even one without the
 term; we keep that constant so the scores are identical, and it cannot change a ranking.
 
@@ -31,14 +31,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from itertools import chain, islice
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from retrieval.errors import IndexFileError
-
-if TYPE_CHECKING:
-    import rank_bm25
 
 K1 = 1.2
 B = 0.75
@@ -196,13 +192,10 @@ class BM25Index:
         tid = self.vocabulary.get(term)
         return float(self.idf[tid]) if tid is not None else math.log(self.size + 1)
 
-    def reference_model(self) -> rank_bm25.BM25Plus:
-        """The rank-bm25 model over the same tokens (the scorer of record; slow, for checks).
-
-        rank-bm25 is a test and benchmark dependency (the `test` extra), not a runtime one.
-        """
-        import rank_bm25
-
+    def reference_corpus(self) -> list[list[str]]:
+        """The passages as token lists rebuilt from the index, to check `scores()` against the
+        scorer of record, rank_bm25.BM25Plus(corpus, k1, b, delta). rank-bm25 is a test and
+        benchmark dependency only: no production module imports it."""
         inverse = {tid: term for term, tid in self.vocabulary.items()}
         corpus: list[list[str]] = [[] for _ in range(self.size)]
         tfs = self._term_frequencies()
@@ -213,9 +206,7 @@ class BM25Index:
         # Pad with a token no query can produce so document lengths match exactly.
         for doc, length in enumerate(self.doc_lengths.tolist()):
             corpus[doc].extend(["\x00pad"] * (length - len(corpus[doc])))
-        return rank_bm25.BM25Plus(
-            corpus, k1=self.params["k1"], b=self.params["b"], delta=self.params["delta"]
-        )
+        return corpus
 
     def _term_frequencies(self) -> np.ndarray:
         """Invert the stored weights back to term frequencies (exact up to rounding)."""

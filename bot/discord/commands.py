@@ -9,17 +9,14 @@ not sent.
 
 from __future__ import annotations
 
+from bot.discord.protocol import CommandType, ContextType, IntegrationType, OptionType
 from retrieval.question import MAX_QUESTION_CHARS
 
-STRING = 3
-CHAT_INPUT, MESSAGE = 1, 3
-GUILD_INSTALL, USER_INSTALL = 0, 1
-GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2
 # Server installs (the bot scope) and user installs (the portal's Installation page must
 # have "User Install" ticked); usable in servers, DMs with the bot, and other DMs.
 EVERYWHERE = {
-    "contexts": [GUILD, BOT_DM, PRIVATE_CHANNEL],
-    "integration_types": [GUILD_INSTALL, USER_INSTALL],
+    "contexts": [ContextType.GUILD, ContextType.BOT_DM, ContextType.PRIVATE_CHANNEL],
+    "integration_types": [IntegrationType.GUILD_INSTALL, IntegrationType.USER_INSTALL],
 }
 NAME_MAX = 32
 DESCRIPTION_MAX = 100
@@ -32,12 +29,12 @@ USER_INSTALL_FOLLOWUPS_MAX = 5
 COMMANDS: list[dict] = [
     {
         "name": "mle-vs-swe",
-        "type": CHAT_INPUT,
+        "type": CommandType.CHAT_INPUT,
         "description": "How machine learning engineers and software engineers differ",
         "options": [
             {
                 "name": "question",
-                "type": STRING,
+                "type": OptionType.STRING,
                 "description": "Ask about one aspect of the difference (leave empty for an overview)",
                 "required": False,
                 "max_length": MAX_QUESTION_CHARS,  # the engine's own limit
@@ -48,12 +45,12 @@ COMMANDS: list[dict] = [
     },
     {
         "name": "career",
-        "type": CHAT_INPUT,
+        "type": CommandType.CHAT_INPUT,
         "description": "Ask a question about ML engineering and software engineering careers",
         "options": [
             {
                 "name": "question",
-                "type": STRING,
+                "type": OptionType.STRING,
                 "description": "Your question, e.g. What does an ML engineer do day to day?",
                 "required": True,
                 "max_length": MAX_QUESTION_CHARS,  # the engine's own limit
@@ -63,7 +60,7 @@ COMMANDS: list[dict] = [
         **EVERYWHERE,
     },
     # No description: Discord refuses one on message commands.
-    {"name": ASK_MESSAGE, "type": MESSAGE, **EVERYWHERE},
+    {"name": ASK_MESSAGE, "type": CommandType.MESSAGE, **EVERYWHERE},
 ]
 
 
@@ -85,16 +82,16 @@ def valid_menu_name(name: object) -> bool:
 def problems(commands: list[dict]) -> list[str]:
     """What in `commands` breaks Discord's rules (empty when the set is valid)."""
     found: list[str] = []
-    keys = [(c.get("type", CHAT_INPUT), c.get("name")) for c in commands]
+    keys = [(c.get("type", CommandType.CHAT_INPUT), c.get("name")) for c in commands]
     if len(set(keys)) != len(keys):
         found.append("command names must be unique (per command type)")
-    if sum(1 for c in commands if c.get("type", CHAT_INPUT) == CHAT_INPUT) > 100:
+    if sum(1 for c in commands if c.get("type", CommandType.CHAT_INPUT) == CommandType.CHAT_INPUT) > 100:
         found.append("at most 100 global chat-input commands")
-    if sum(1 for c in commands if c.get("type") == MESSAGE) > MESSAGE_COMMANDS_MAX:
+    if sum(1 for c in commands if c.get("type") == CommandType.MESSAGE) > MESSAGE_COMMANDS_MAX:
         found.append(f"at most {MESSAGE_COMMANDS_MAX} global message commands")
     for command in commands:
         found.extend(_context_problems(command))
-        if command.get("type", CHAT_INPUT) == MESSAGE:
+        if command.get("type", CommandType.CHAT_INPUT) == CommandType.MESSAGE:
             found.extend(_message_command_problems(command))
             continue
         where = f"/{command.get('name')}"
@@ -124,9 +121,16 @@ def _context_problems(command: dict) -> list[str]:
     found = []
     if "dm_permission" in command:
         found.append(f"{where}: dm_permission is deprecated; use contexts")
-    if not set(command.get("integration_types") or [GUILD_INSTALL]) <= {GUILD_INSTALL, USER_INSTALL}:
+    if not set(command.get("integration_types") or [IntegrationType.GUILD_INSTALL]) <= {
+        IntegrationType.GUILD_INSTALL,
+        IntegrationType.USER_INSTALL,
+    }:
         found.append(f"{where}: integration_types must be 0 (server) and/or 1 (user)")
-    if not set(command.get("contexts") or [GUILD]) <= {GUILD, BOT_DM, PRIVATE_CHANNEL}:
+    if not set(command.get("contexts") or [ContextType.GUILD]) <= {
+        ContextType.GUILD,
+        ContextType.BOT_DM,
+        ContextType.PRIVATE_CHANNEL,
+    }:
         found.append(f"{where}: contexts must be among 0 (server), 1 (bot DM), 2 (private channel)")
     return found
 

@@ -28,7 +28,16 @@ from datetime import UTC, datetime
 
 from bot.answering import Answering
 from bot.discord import render
-from bot.discord.commands import ASK_MESSAGE, BOT_DM, GUILD, GUILD_INSTALL, MESSAGE
+from bot.discord.commands import ASK_MESSAGE
+from bot.discord.protocol import (
+    CommandType,
+    ContextType,
+    IntegrationType,
+    Interaction,
+    InteractionType,
+    MessageFlag,
+    ResponseType,
+)
 from bot.discord.rest import DiscordAPIError, DiscordREST
 from bot.store import StoreError, VoteRecord
 from bot.suggestions import QuestionSuggestions
@@ -37,10 +46,6 @@ from retrieval.question import MAX_QUESTION_CHARS
 
 logger = logging.getLogger(__name__)
 
-# Interaction types, and the response types we use.
-PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 1, 2, 3, 4
-PONG, CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 1, 4, 5, 6, 7
-AUTOCOMPLETE_RESULT = 8
 DEFER_AFTER_SECONDS = 2.0
 
 COMMAND_NAMES = ("mle-vs-swe", "career")
@@ -56,24 +61,10 @@ class Reply:
     after_send: Callable[[], None] | None = None
 
 
-def user_id(payload: dict) -> str:
-    """The person: member.user in servers, user in DMs."""
-    member_user = (payload.get("member") or {}).get("user") or {}
-    return str(member_user.get("id") or (payload.get("user") or {}).get("id") or "")
-
-
-def option(payload: dict, name: str) -> str:
-    """A string option of a slash command ("" when absent)."""
-    for opt in (payload.get("data") or {}).get("options") or []:
-        if isinstance(opt, dict) and opt.get("name") == name and isinstance(opt.get("value"), str):
-            return opt["value"]
-    return ""
-
-
-def click_time(payload: dict) -> datetime | None:
+def click_time(payload: Interaction) -> datetime | None:
     """When the person clicked: the interaction id is a snowflake whose top bits are
     milliseconds since Discord's epoch. None (arrival time) for an id that is not one."""
-    raw = str(payload.get("id") or "")
+    raw = payload.id
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 20:
         return None
     millis = (int(raw) >> 22) + DISCORD_EPOCH_MS
@@ -83,13 +74,8 @@ def click_time(payload: dict) -> datetime | None:
         return None
 
 
-def message_is_ephemeral(message: dict) -> bool:
-    flags = message.get("flags")
-    return isinstance(flags, int) and bool(flags & render.EPHEMERAL)
-
-
 def _message(data: dict) -> dict:
-    return {"type": CHANNEL_MESSAGE, "data": data}
+    return {"type": ResponseType.CHANNEL_MESSAGE_WITH_SOURCE, "data": data}
 
 
 class InteractionHandler:
@@ -120,19 +106,22 @@ class InteractionHandler:
         """False for an interaction already handled (a signed request replayed within the
         signature window). PINGs and autocompletes change nothing and are not claimed; without
         the store every delivery counts as the first."""
-        if payload.get("type") in (PING, AUTOCOMPLETE) or not payload.get("id"):
+        if payload.get("type") in (InteractionType.PING, InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE):
+            return True
+        if not payload.get("id"):
             return True
         return self.answering.claim_once(f"discord:interaction:{str(payload['id'])[:100]}")
 
-    def handle(self, payload: dict) -> Reply:
-        kind = payload.get("type")
-        if kind == PING:
-            return Reply({"type": PONG})
-        if kind == APPLICATION_COMMAND:
+    def handle(self, raw: dict) -> Reply:
+        """One interaction payload (pydantic's ValidationError for a shape Discord never sends)."""
+        payload = Interaction.model_validate(raw)
+        if payload.type == InteractionType.PING:
+            return Reply({"type": ResponseType.PONG})
+        if payload.type == InteractionType.APPLICATION_COMMAND:
             return self.command(payload)
-        if kind == MESSAGE_COMPONENT:
+        if payload.type == InteractionType.MESSAGE_COMPONENT:
             return self.component(payload)
-        if kind == AUTOCOMPLETE:
+        if payload.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
             return self.autocomplete(payload)
         return Reply(_message(render.notice("Sorry, I can't handle that kind of interaction.")))
 
@@ -142,11 +131,11 @@ class InteractionHandler:
 
     # -- commands ---------------------------------------------------------------------
 
-    def command(self, payload: dict) -> Reply:
-        if (payload.get("data") or {}).get("type") == MESSAGE:
+    def command(self, payload: Interaction) -> Reply:
+        if payload.data.type == CommandType.MESSAGE:
             return self.message_command(payload)
-        name = (payload.get("data") or {}).get("name")
-        question = option(payload, "question").strip()
+        name = payload.data.name
+        question = payload.option("question").strip()
         if name not in COMMAND_NAMES:
             return Reply(_message(render.notice(f"Unknown command: /{name}")))
         if name == "mle-vs-swe" and not question:
@@ -159,7 +148,7 @@ class InteractionHandler:
             )
         return self._respond(payload, lambda: self.answer_data(question, entry=f"command:/{name}"))
 
-    def _respond(self, payload: dict, build: Callable[[], dict], ephemeral: bool = True) -> Reply:
+    def _respond(self, payload: Interaction, build: Callable[[], dict], ephemeral: bool = True) -> Reply:
         """Type 4 with the answer if it is ready in time; otherwise type 5 and a webhook edit."""
         if self.rest is None:
             return Reply(_message(build()))
@@ -168,7 +157,7 @@ class InteractionHandler:
             try:
                 return Reply(_message(future.result(timeout=self.defer_after)))
             except FutureTimeout:
-                logger.info("interaction %s: answer not ready in time, deferring", payload.get("id"))
+                logger.info("interaction %s: answer not ready in time, deferring", payload.id)
 
         def after_send() -> None:
             # Queued behind its own build (FIFO), so waiting on it in a worker cannot deadlock.
@@ -178,17 +167,17 @@ class InteractionHandler:
                 self._deliver(payload, future, ephemeral)
 
         body: dict = {
-            "type": DEFERRED_CHANNEL_MESSAGE,
-            "data": {"flags": render.EPHEMERAL} if ephemeral else {},
+            "type": ResponseType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE,
+            "data": {"flags": MessageFlag.EPHEMERAL} if ephemeral else {},
         }
         return Reply(body, after_send)
 
-    def _deliver(self, payload: dict, future: Future, ephemeral: bool) -> None:
+    def _deliver(self, payload: Interaction, future: Future, ephemeral: bool) -> None:
         """Edit the deferred answer in; if that fails for good, say so in a follow-up."""
         assert self.rest is not None  # only deferred when there is a REST client
-        interaction = payload.get("id")
-        app_id = str(payload.get("application_id") or self.application_id or "")
-        token = str(payload.get("token") or "")
+        interaction = payload.id
+        app_id = payload.application_id or self.application_id or ""
+        token = payload.token
         try:
             data = dict(future.result())
         except Exception:
@@ -229,17 +218,16 @@ class InteractionHandler:
 
     # -- buttons ------------------------------------------------------------------------
 
-    def component(self, payload: dict) -> Reply:
-        custom_id = str((payload.get("data") or {}).get("custom_id") or "")
-        message = payload.get("message") or {}
-        question = render.unescape_question(str(message.get("content") or ""))
+    def component(self, payload: Interaction) -> Reply:
+        custom_id = payload.data.custom_id
+        question = render.unescape_question(payload.message.content)
         expired = Reply(_message(render.notice("That button has expired. Please ask again.")))
         if custom_id in (render.VOTE_UP, render.VOTE_DOWN):
             return self.vote(payload, "up" if custom_id == render.VOTE_UP else "down", question)
         if custom_id == render.SHARE:
             if not question:
                 return expired
-            who = user_id(payload)
+            who = payload.user_id
             return self._respond(
                 payload,
                 lambda: self.answer_data(question, entry="share", ephemeral=False, asked_by=who),
@@ -257,34 +245,34 @@ class InteractionHandler:
             return self._respond(payload, lambda: self.answer_data(example, entry="example"))
         return expired
 
-    def vote(self, payload: dict, vote: str, question: str) -> Reply:
+    def vote(self, payload: Interaction, vote: str, question: str) -> Reply:
         """Store the vote (one per person and answer; a second click replaces it) and show it."""
         answer = self.answering.ask(question, platform=PLATFORM, entry="vote").answer if question else None
         hits = answer.hits if answer is not None else ()
-        message = payload.get("message") or {}
+        message = payload.message
         saved = True
         try:
             self.store.record_vote(
                 VoteRecord(
                     platform="discord",
-                    answer_key=str(message.get("id") or ""),
-                    user=user_id(payload),
+                    answer_key=message.id,
+                    user=payload.user_id,
                     vote=vote,
                     question=question,
                     passage_ids=tuple(h.passage_id for h in hits),
                     scores=tuple(h.score for h in hits),
-                    channel=str(payload.get("channel_id") or "") or None,
+                    channel=payload.channel_id or None,
                 ),
                 now=click_time(payload),
             )
         except StoreError:
             saved = False
-            logger.error("interaction %s: vote not saved", payload.get("id"), exc_info=True)
-        if message_is_ephemeral(message):
+            logger.error("interaction %s: vote not saved", payload.id, exc_info=True)
+        if message.is_ephemeral:
             # Only the asker sees this message: show the recorded vote in place of the buttons.
             return Reply(
                 {
-                    "type": UPDATE_MESSAGE,
+                    "type": ResponseType.UPDATE_MESSAGE,
                     "data": {
                         "components": render.recorded_vote_components(vote, saved),
                         "allowed_mentions": render.NO_MENTIONS,
@@ -297,27 +285,28 @@ class InteractionHandler:
 
     # -- autocomplete, "Ask careerbot", Share as a reply -----------------------------------
 
-    def autocomplete(self, payload: dict) -> Reply:
+    def autocomplete(self, payload: Interaction) -> Reply:
         """Type 8 with up to 25 questions matching the focused option's text (never slow:
         the candidates are ranked in memory, nothing is asked of the engine or the store)."""
-        options = (payload.get("data") or {}).get("options") or []
-        focused = next((o for o in options if isinstance(o, dict) and o.get("focused")), None)
-        typed = focused.get("value") if focused else ""
+        focused = payload.data.focused
+        typed = focused.value if focused else ""
         questions = self.suggestions.rank(typed if isinstance(typed, str) else "")
         return Reply(
-            {"type": AUTOCOMPLETE_RESULT, "data": {"choices": render.autocomplete_choices(questions)}}
+            {
+                "type": ResponseType.APPLICATION_COMMAND_AUTOCOMPLETE_RESULT,
+                "data": {"choices": render.autocomplete_choices(questions)},
+            }
         )
 
-    def message_command(self, payload: dict) -> Reply:
+    def message_command(self, payload: Interaction) -> Reply:
         """ "Ask careerbot" on a message: its text is the question; the answer is private to the
         clicker, with Share posting it as a reply to that message."""
-        data = payload.get("data") or {}
-        if data.get("name") != ASK_MESSAGE:
-            return Reply(_message(render.notice(f"Unknown command: {data.get('name')}")))
-        target = str(data.get("target_id") or "")
-        messages = ((data.get("resolved") or {}).get("messages")) or {}
-        message = messages.get(target) if isinstance(messages, dict) else None
-        content = str((message or {}).get("content") or "")
+        data = payload.data
+        if data.name != ASK_MESSAGE:
+            return Reply(_message(render.notice(f"Unknown command: {data.name}")))
+        target = data.target_id
+        message = data.resolved.messages.get(target)
+        content = message.content if message else ""
         # One of our own answers: ask its question again, not the "**Q:**" markup around it.
         text = " ".join((render.unescape_question(content) or content).split())
         if not target.isdigit() or not text:
@@ -334,7 +323,7 @@ class InteractionHandler:
             payload, lambda: self.answer_data(question, entry="message-command", reply_to=target)
         )
 
-    def share_reply(self, payload: dict, question: str, target: str) -> Reply:
+    def share_reply(self, payload: Interaction, question: str, target: str) -> Reply:
         """Post the answer as a reply to message `target`, once per person and message.
 
         Acknowledged at once (type 6); the reply is posted after the response has gone out.
@@ -343,8 +332,8 @@ class InteractionHandler:
         interaction that links to the message. Discord makes it ephemeral itself where the
         server does not allow external apps.
         """
-        who = user_id(payload)
-        channel = str(payload.get("channel_id") or "")
+        who = payload.user_id
+        channel = payload.channel_id
         if not self.answering.claim_once(f"discord:share-reply:{target}:{who}"):
             return Reply(_message(render.notice("You already shared this answer as a reply.")))
         if self.rest is None:
@@ -356,11 +345,11 @@ class InteractionHandler:
             except RuntimeError:  # shutting down: post here rather than drop an acknowledged share
                 self._post_reply(payload, question, target, channel, who)
 
-        return Reply({"type": DEFERRED_UPDATE_MESSAGE}, after_send)
+        return Reply({"type": ResponseType.DEFERRED_UPDATE_MESSAGE}, after_send)
 
-    def _post_reply(self, payload: dict, question: str, target: str, channel: str, who: str) -> None:
+    def _post_reply(self, payload: Interaction, question: str, target: str, channel: str, who: str) -> None:
         assert self.rest is not None
-        interaction = payload.get("id")
+        interaction = payload.id
         data = self.answer_data(question, entry="share-reply", ephemeral=False, asked_by=who)
         data.pop("flags", None)
         if _bot_can_post(payload) and channel.isdigit():
@@ -379,24 +368,24 @@ class InteractionHandler:
                 logger.warning(
                     "interaction %s: replying in the channel failed (%s); following up", interaction, exc
                 )
-        link = render.jump_link(str(payload.get("guild_id") or "") or None, channel, target)
+        link = render.jump_link(payload.guild_id or None, channel, target)
         content = truncate(f"Re: {link}\n{data.get('content', '')}", render.CONTENT_LIMIT)
-        app_id = str(payload.get("application_id") or self.application_id or "")
+        app_id = payload.application_id or self.application_id or ""
         try:
             # One follow-up: user-installed apps may send at most five per interaction.
-            self.rest.followup(app_id, str(payload.get("token") or ""), {**data, "content": content})
+            self.rest.followup(app_id, payload.token, {**data, "content": content})
         except DiscordAPIError as exc:
             logger.error("interaction %s: sharing as a reply failed: %s", interaction, exc)
 
 
-def _bot_can_post(payload: dict) -> bool:
+def _bot_can_post(payload: Interaction) -> bool:
     """Whether our bot user is in the channel: a DM with the bot, or a server that installed us
     (authorizing_integration_owners has "0"). A user install elsewhere has no bot there."""
-    context = payload.get("context")
-    owners = payload.get("authorizing_integration_owners")
-    if context == BOT_DM:
+    context = payload.context
+    owners = payload.authorizing_integration_owners
+    if context == ContextType.BOT_DM:
         return True
-    if context == GUILD or (context is None and payload.get("guild_id")):
+    if context == ContextType.GUILD or (context is None and payload.guild_id):
         # Older payloads carry no owners: a guild interaction then means a server install.
-        return not isinstance(owners, dict) or str(GUILD_INSTALL) in owners
+        return owners is None or str(int(IntegrationType.GUILD_INSTALL)) in owners
     return False

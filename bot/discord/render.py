@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.discord.protocol import ButtonStyle, ComponentType, MessageFlag
 from bot.text import truncate
 from retrieval import NO_ANSWER_TEXT, Answer, Hit, OverviewItem
 
-EPHEMERAL = 64
+EPHEMERAL = MessageFlag.EPHEMERAL
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -128,9 +129,11 @@ def fit_embeds(embeds: list[dict], budget: int = TOTAL_LIMIT) -> list[dict]:
     return embeds
 
 
-def button(label: str, custom_id: str, style: int = 2, disabled: bool = False) -> dict:
+def button(
+    label: str, custom_id: str, style: ButtonStyle = ButtonStyle.SECONDARY, disabled: bool = False
+) -> dict:
     data = {
-        "type": 2,
+        "type": ComponentType.BUTTON,
         "style": style,
         "label": truncate(label, LABEL_LIMIT),
         "custom_id": custom_id[:CUSTOM_ID_LIMIT],
@@ -144,10 +147,12 @@ def feedback_row(share: bool, reply_to: str | None = None) -> dict:
     """Votes, and Share: in the channel, or as a reply to message `reply_to`."""
     buttons = [button("👍 Helpful", VOTE_UP), button("👎 Not helpful", VOTE_DOWN)]
     if share and reply_to:
-        buttons.append(button("Share as a reply", f"{SHARE_REPLY_PREFIX}{reply_to}", style=1))
+        buttons.append(
+            button("Share as a reply", f"{SHARE_REPLY_PREFIX}{reply_to}", style=ButtonStyle.PRIMARY)
+        )
     elif share:
-        buttons.append(button("Share in channel", SHARE, style=1))
-    return {"type": 1, "components": buttons}
+        buttons.append(button("Share in channel", SHARE, style=ButtonStyle.PRIMARY))
+    return {"type": ComponentType.ACTION_ROW, "components": buttons}
 
 
 def share_reply_target(custom_id: str) -> str | None:
@@ -200,7 +205,7 @@ def example_question(custom_id: str, examples: Sequence[str]) -> str | None:
 def example_row(questions: Sequence[str]) -> dict:
     """The example questions as buttons."""
     return {
-        "type": 1,
+        "type": ComponentType.ACTION_ROW,
         "components": [button(q, example_custom_id(n, q)) for n, q in enumerate(questions[:BUTTONS_PER_ROW])],
     }
 
@@ -276,7 +281,7 @@ def recorded_vote_components(vote: str, saved: bool) -> list[dict]:
     label = f"Your vote: {emoji}" if saved else "Vote not saved, try again"
     return [
         {
-            "type": 1,
+            "type": ComponentType.ACTION_ROW,
             "components": [
                 button(label, VOTE_RECORDED, disabled=True),
                 button(f"Change to {other}", other_id) if saved else button(emoji, f"vote:{vote}"),

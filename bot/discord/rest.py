@@ -19,6 +19,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from bot.errors import DiscordAPIError  # re-exported: in bot/errors.py's family
+
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
@@ -26,14 +28,6 @@ MAX_WAIT_SECONDS = 10.0
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "DiscordBot (https://github.com/careerbot, 0.1)"
 _WEBHOOK_TOKEN = re.compile(r"(/webhooks/[^/]+/)[^/?]+")
-
-
-class DiscordAPIError(Exception):
-    """A REST call failed for good; str() says which call and why (never the token)."""
-
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class DiscordREST:

@@ -11,14 +11,12 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.errors import StoreError as StoreError  # re-exported: one family, in bot/errors.py
+
 Vote = Literal["up", "down"]
 
 # Slack's last retry comes about five minutes after the first delivery; keep claims twice that.
 CLAIM_TTL_SECONDS = 600
-
-
-class StoreError(Exception):
-    """The store could not be reached or written (e.g. read-only or full database)."""
 
 
 class VoteRecord(BaseModel):

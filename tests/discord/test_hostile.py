@@ -134,11 +134,15 @@ def test_votes_are_ordered_by_click_time_not_arrival(client: Client, store: SQLi
 
 def test_snowflake_click_time() -> None:
     from bot.discord.interactions import click_time
+    from bot.discord.protocol import Interaction
+
+    def at(payload: dict) -> datetime | None:
+        return click_time(Interaction.model_validate(payload))
 
     # Discord's documented example: 175928847299117063 was created 2016-04-30 11:18:25.796 UTC.
-    assert click_time({"id": "175928847299117063"}) == datetime(2016, 4, 30, 11, 18, 25, 796000, UTC)
-    assert click_time({"id": "not-a-snowflake"}) is None and click_time({"id": "²"}) is None
-    assert click_time({}) is None
+    assert at({"id": "175928847299117063"}) == datetime(2016, 4, 30, 11, 18, 25, 796000, UTC)
+    assert at({"id": "not-a-snowflake"}) is None and at({"id": "²"}) is None
+    assert at({}) is None
 
 
 def test_a_vote_with_postgres_down_says_not_saved_within_three_seconds_and_recovers(

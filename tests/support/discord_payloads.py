@@ -29,33 +29,30 @@ def snowflake(at: float | None = None) -> str:
     return str((millis << 22) | (next(_SEQUENCE) % (1 << 22)))
 
 
+def interaction(kind: int, token: str, data: dict, interaction_id: str | None = None, **rest: object) -> dict:
+    """The envelope every interaction shares, around its `data`."""
+    return {
+        "id": interaction_id or snowflake(),
+        "application_id": APP_ID,
+        "type": kind,
+        "token": token,
+        "version": 1,
+        "data": data,
+        **rest,
+    }
+
+
 def command(
     name: str, question: str | None, who: dict, interaction_id: str | None = None, **extra: object
 ) -> dict:
     options = [{"name": "question", "type": 3, "value": question}] if question is not None else []
-    return {
-        "id": interaction_id or snowflake(),
-        "application_id": APP_ID,
-        "type": 2,
-        "token": "tok-abc",
-        "version": 1,
-        "data": {"id": "c1", "name": name, "type": 1, "options": options},
-        **who,
-        **extra,
-    }
+    data = {"id": "c1", "name": name, "type": 1, "options": options}
+    return interaction(2, "tok-abc", data, interaction_id, **who, **extra)
 
 
 def component(custom_id: str, message: dict, who: dict, interaction_id: str | None = None) -> dict:
-    return {
-        "id": interaction_id or snowflake(),
-        "application_id": APP_ID,
-        "type": 3,
-        "token": "tok-def",
-        "version": 1,
-        "data": {"custom_id": custom_id, "component_type": 2},
-        "message": message,
-        **who,
-    }
+    data = {"custom_id": custom_id, "component_type": 2}
+    return interaction(3, "tok-def", data, interaction_id, message=message, **who)
 
 
 def as_posted(data: dict, message_id: str) -> dict:
