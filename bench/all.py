@@ -17,10 +17,10 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import scale, scifact, slack_load, startup
+from bench import scale, scifact, slack_load, startup, suggest
 from bench.common import OUT, ROOT
 
-SECTIONS = ("scifact", "scale", "startup", "slack")
+SECTIONS = ("scifact", "scale", "startup", "slack", "suggest")
 
 
 def machine() -> str:
@@ -82,6 +82,9 @@ def main() -> None:
     if "slack" in only:
         tables["slack"] = slack_load.run(50 if quick else 500, 10 if quick else 25, 2)
         section("Slack throughput", tables["slack"])
+    if "suggest" in only:
+        tables["suggest"] = suggest.run(quick=quick)
+        section("Autocomplete and suggested prompts", tables["suggest"])
     if args.readme:
         from bench import readme
 

@@ -2,8 +2,9 @@
 
 The engine's example questions come first, then questions derived from the corpus's section
 headings that the engine really answers (retrieval.suggest). Deriving them asks the engine
-once per heading, so it runs in a background thread at start-up; until it is done, only the
-example questions are offered, and an autocomplete never waits for it.
+once per heading, so it runs in a background thread, started on first use (never before a
+fork: gunicorn builds the app in its master); until it is done, only the example questions
+are offered, and an autocomplete never waits for it.
 """
 
 from __future__ import annotations
@@ -35,11 +36,21 @@ class QuestionSuggestions:
         self.engine = engine
         self._examples = tuple(engine.example_questions())
         self._ready = threading.Event()
+        self._started = False
+        self._lock = threading.Lock()
         self._suggestions = Suggestions(self._examples, _weight(engine))
-        if background:
-            threading.Thread(target=self._build, name="careerbot-suggestions", daemon=True).start()
-        else:
+        if not background:
+            self._started = True
             self._build()
+
+    def _start(self) -> None:
+        """Start deriving the heading questions (once, in this process)."""
+        if self._started:
+            return
+        with self._lock:
+            if not self._started:
+                self._started = True
+                threading.Thread(target=self._build, name="careerbot-suggestions", daemon=True).start()
 
     def _headings(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -69,16 +80,19 @@ class QuestionSuggestions:
             self._ready.set()
 
     def wait(self, timeout: float) -> bool:
-        """True once the heading questions are in (tests and benchmarks wait on this)."""
+        """Start the build if needed; True once the heading questions are in."""
+        self._start()
         return self._ready.wait(timeout)
 
     @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    @property
     def all(self) -> list[str]:
+        self._start()
         return self._suggestions.all
 
     def rank(self, typed: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
+        self._start()
         return self._suggestions.rank(typed, limit)
-
-    def prompts(self, count: int = 4) -> list[str]:
-        """Questions to show before anything is typed (Slack's suggested prompts: at most 4)."""
-        return self._suggestions.all[:count]

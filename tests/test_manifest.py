@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_bolt import App
+from slack_bolt import App, Assistant
 from slack_sdk import WebClient
 
 from bot.settings import Settings
@@ -23,9 +23,15 @@ MANIFESTS = ["manifest.json", "manifest.socket.json"]
 EVENT_SCOPES = {
     "app_mention": {"app_mentions:read"},
     "message.im": {"im:history"},
+    "message.channels": {"channels:history"},
+    "message.groups": {"groups:history"},
     "member_joined_channel": {"channels:read", "groups:read"},
     "app_home_opened": set(),
+    "assistant_thread_started": {"assistant:write"},
+    "assistant_thread_context_changed": {"assistant:write"},
 }
+# Bolt's Assistant middleware (assistant_view) listens to these, and to message.im in its threads.
+ASSISTANT_EVENTS = {"assistant_thread_started", "assistant_thread_context_changed"}
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -62,9 +68,17 @@ def registered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
         slack_signing_secret="secret",
         careerbot_db=tmp / "careerbot.db",
     )
+    original_use = App.use
+
+    def use(self: App, *args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], Assistant):
+            seen["event"].update(ASSISTANT_EVENTS)
+        return original_use(self, *args, **kwargs)
+
     with pytest.MonkeyPatch.context() as mp:
         for kind in originals:
             mp.setattr(App, kind, recorder(kind))
+        mp.setattr(App, "use", use)
         create_app(
             settings,
             Engine.from_corpus(),
@@ -81,10 +95,15 @@ def test_manifest_matches_the_listeners(name: str, registered: dict[str, set[str
     manifest = _load(name)
     assert manifest["_metadata"] == {"major_version": 1, "minor_version": 1}
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
-    # The code's `message` listener answers direct messages only (channel_type "im"), so the
-    # manifest subscribes to message.im and to no channel messages.
-    code_events = {"message.im" if e == "message" else e for e in registered["event"]}
+    # The code's `message` listener answers direct messages and follow-ups in channel and
+    # private-channel threads it answered in: message.im, message.channels, message.groups.
+    message_events = {"message.im", "message.channels", "message.groups"}
+    code_events = set().union(*({e} if e != "message" else message_events for e in registered["event"]))
     assert events == code_events
+    shortcuts = {s["callback_id"] for s in manifest["features"].get("shortcuts", [])}
+    assert shortcuts == registered.get("shortcut", set())
+    assert all(s["type"] == "message" for s in manifest["features"]["shortcuts"])
+    assert manifest["features"]["agent_view"]["agent_description"]  # the agent pane
     commands = {c["command"] for c in manifest["features"]["slash_commands"]}
     assert commands == registered["command"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is bool(registered.get("action"))

@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.answering import Answering
+from bot.followups import Conversations, FollowUpPolicy
 from bot.settings import Settings, SettingsError
 from bot.slack.context import provide
 from bot.slack.listeners import register_all
@@ -79,8 +80,9 @@ def create_app(
     )
     app.error(on_error)
     answering = Answering(engine, store, log_questions=settings.careerbot_log_questions)
-    app.use(provide(answering, Onboarding(settings, engine)))
-    register_all(app)
+    conversations = Conversations(answering, FollowUpPolicy.from_settings(settings))
+    app.use(provide(answering, Onboarding(settings, engine), conversations))
+    register_all(app, store)
     return app
 
 

@@ -60,6 +60,11 @@ VOTE_DOWN = "vote_down"
 SHARE = "share_answer"
 ASK_EXAMPLE = "ask_example"
 FEEDBACK_BLOCK = "feedback"
+SHARE_IN_THREAD = "share_in_thread"  # "Ask careerbot" answers: post in the message's thread
+ASK_SHORTCUT = "ask_careerbot"  # the message shortcut's callback_id (manifest.json)
+MAX_PROMPTS = 4  # Slack shows at most four suggested prompts
+PROMPT_TITLE_LIMIT = 75
+PROMPTS_TITLE = "Ask me about ML engineering and software engineering careers"
 
 COMMANDS_HELP = (
     "*How to ask me*\n"
@@ -346,3 +351,31 @@ def _validated(blocks: Sequence[Block]) -> list[dict]:
     if len(blocks) > MAX_BLOCKS:
         blocks = list(blocks[: MAX_BLOCKS - 1]) + [blocks[-1]]
     return [b.to_dict() for b in blocks]
+
+
+def suggested_prompts(questions: Sequence[str]) -> list[dict[str, str]]:
+    """Up to four suggested prompts (title shown, message sent as the person's question).
+    Plain text on Slack's side, so nothing in them can ping anyone."""
+    prompts = []
+    for question in questions:
+        text = " ".join(question.split())
+        if text:
+            prompts.append(
+                {"title": truncate(text, PROMPT_TITLE_LIMIT), "message": text[:BUTTON_VALUE_LIMIT]}
+            )
+        if len(prompts) == MAX_PROMPTS:
+            break
+    return prompts
+
+
+def with_share_in_thread(answer_blocks_: list[dict], value: str) -> list[dict]:
+    """An ephemeral answer's blocks plus the button that posts it in the message's thread."""
+    button = ActionsBlock(
+        block_id="share",
+        elements=[
+            ButtonElement(
+                text=PlainTextObject(text="Share in thread"), action_id=SHARE_IN_THREAD, value=value
+            )
+        ],
+    )
+    return [*answer_blocks_, *_validated([button])]

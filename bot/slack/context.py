@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import BoltContext
 
 from bot.answering import Answering
+from bot.followups import Conversations
 from bot.store import Store
 from retrieval import Engine
 
@@ -25,10 +26,14 @@ ENGINE = "engine"
 STORE = "store"
 ANSWERING = "answering"
 ONBOARDING = "onboarding"
+CONVERSATIONS = "conversations"
 
 
-def provide(answering: Answering, onboarding: Onboarding) -> Callable[..., None]:
-    """The middleware that fills each request's context."""
+def provide(
+    answering: Answering, onboarding: Onboarding, conversations: Conversations | None = None
+) -> Callable[..., None]:
+    """The middleware that fills each request's context (`conversations`: the threads the bot
+    follows, for follow-ups; None turns them off)."""
 
     def careerbot_context(
         context: BoltContext, next: Callable[[], None]
@@ -37,14 +42,20 @@ def provide(answering: Answering, onboarding: Onboarding) -> Callable[..., None]
         context[STORE] = answering.store
         context[ANSWERING] = answering
         context[ONBOARDING] = onboarding
+        context[CONVERSATIONS] = conversations
         next()
 
     return careerbot_context
 
 
-def fill(context: BoltContext, answering: Answering, onboarding: Onboarding) -> BoltContext:
+def fill(
+    context: BoltContext,
+    answering: Answering,
+    onboarding: Onboarding,
+    conversations: Conversations | None = None,
+) -> BoltContext:
     """What the middleware does, for a listener called directly (unit tests)."""
-    provide(answering, onboarding)(context, lambda: None)
+    provide(answering, onboarding, conversations)(context, lambda: None)
     return context
 
 
@@ -62,3 +73,7 @@ def answering_of(context: BoltContext) -> Answering:
 
 def onboarding_of(context: BoltContext) -> Onboarding:
     return context[ONBOARDING]
+
+
+def conversations_of(context: BoltContext) -> Conversations | None:
+    return context.get(CONVERSATIONS)

@@ -56,3 +56,30 @@ class QuestionValue(BaseModel):
     @classmethod
     def decode(cls, value: str | None) -> QuestionValue:
         return cls(question=value or "")
+
+
+class ThreadShareValue(BaseModel):
+    """An "Ask careerbot" answer's Share in thread button: the question, and the thread to post in."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    question: str = Field(alias="q", min_length=1)
+    channel: str = Field(alias="c", pattern=r"^[A-Z0-9]+$")
+    thread_ts: str = Field(alias="t", pattern=r"^\d+(\.\d+)?$")
+
+    def encode(self) -> str:
+        """At most 2,000 characters, shortening the question if need be."""
+        payload = {"q": self.question, "c": self.channel, "t": self.thread_ts}
+        value = json.dumps(payload, ensure_ascii=False)
+        while len(value) > VALUE_LIMIT and len(payload["q"]) > 1:
+            payload["q"] = payload["q"][: len(payload["q"]) // 2]
+            value = json.dumps(payload, ensure_ascii=False)
+        return value
+
+    @classmethod
+    def decode(cls, value: str | None) -> ThreadShareValue | None:
+        """The value read back; None when it is not ours (hand-made or damaged)."""
+        try:
+            return cls.model_validate_json(value or "")
+        except ValidationError:
+            return None

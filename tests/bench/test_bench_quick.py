@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import scale, scifact, slack_load, startup
+from bench import scale, scifact, slack_load, startup, suggest
 from bench.common import ROOT, percentile, table
 
 
@@ -99,3 +99,9 @@ def test_bench_all_quick_runs_from_the_command_line() -> None:
     )
     assert "## Slack throughput" in proc.stdout and "(quick mode)" in proc.stdout
     assert values(proc.stdout)["mentions answered exactly once"] == "50"
+
+
+def test_suggest_quick_ranks_partial_input() -> None:
+    rows = values(suggest.run(quick=True))
+    assert int(rows["candidate questions"]) > 3 and int(rows["partial inputs ranked"].replace(",", "")) > 10
+    assert float(rows["rank p50 (ms)"]) >= 0

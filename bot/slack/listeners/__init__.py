@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events, home
+from bot.slack.listeners import actions, assistant, commands, events, home, shortcuts
+from bot.store import Store
 
 
-def register_all(app: App) -> None:
+def register_all(app: App, store: Store | None = None) -> None:
+    """Every listener; with `store`, also the assistant_view pane (its thread context lives there)."""
+    if store is not None:
+        assistant.register(app, store)
     events.register(app)
     commands.register(app)
     actions.register(app)
+    shortcuts.register(app)
     home.register(app)

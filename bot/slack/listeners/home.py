@@ -1,4 +1,5 @@
-"""Onboarding: the App Home tab, and a welcome for people who join an onboarding channel."""
+"""Onboarding: the App Home tab, the Messages tab's suggested prompts (Slack's agent_view),
+and a welcome for people who join an onboarding channel."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 import threading
 import time
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, SetSuggestedPrompts
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -55,6 +56,7 @@ class Onboarding:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.home = blocks.home_view(engine.documents, engine.example_questions())
         self.welcome = blocks.welcome_blocks(engine.documents, engine.example_questions())
+        self.prompts = blocks.suggested_prompts(engine.example_questions())
         self.channels = settings.onboarding_channels
         self._names = {c.lower() for c in self.channels if not looks_like_id(c)}
         self._lookup = ChannelNames()
@@ -68,14 +70,41 @@ class Onboarding:
         return name is not None and name.lower() in self._names
 
 
-def on_home(client: WebClient, event: dict, context: BoltContext, logger: logging.Logger) -> None:
-    """The Home tab: what the bot answers from, and example questions."""
+def on_home(
+    client: WebClient,
+    event: dict,
+    context: BoltContext,
+    logger: logging.Logger,
+    set_suggested_prompts: SetSuggestedPrompts | None = None,
+) -> None:
+    """The Home tab: what the bot answers from, and example questions. Under agent_view the
+    same event opens the Messages tab (the agent DM): that gets the suggested prompts."""
+    if event.get("tab") == "messages":
+        _show_prompts(set_suggested_prompts, event, context, logger)
+        return
     if event.get("tab") != "home":
         return
     try:
         client.views_publish(user_id=event["user"], view=onboarding_of(context).home)
     except SlackApiError as exc:
         logger.error("could not publish the Home tab for %s: %s", event["user"], exc.response.get("error"))
+
+
+def _show_prompts(
+    set_prompts: SetSuggestedPrompts | None, event: dict, context: BoltContext, logger: logging.Logger
+) -> None:
+    # Bolt injects set_suggested_prompts for tab == "messages" (slack-bolt >= 1.30); the
+    # prompts pin to the top of the Messages tab, with no thread.
+    if set_prompts is None:
+        return
+    try:
+        set_prompts(prompts=onboarding_of(context).prompts, title=blocks.PROMPTS_TITLE)
+    except SlackApiError as exc:
+        logger.error(
+            "could not set suggested prompts for %s: %s", event.get("user"), exc.response.get("error")
+        )
+    except OSError as exc:
+        logger.error("could not set suggested prompts for %s: %s", event.get("user"), exc)
 
 
 def on_join(client: WebClient, event: dict, context: BoltContext, logger: logging.Logger) -> None:
