@@ -65,7 +65,9 @@ def corpus_stamp(path: Path) -> CorpusStamp:
         files.append(synonyms)
     entries: list[tuple[str, str]] = []
     for file in files:
-        data = read_corpus_file(file, root if path.is_dir() else None, size_limit(file))
+        # A corpus file given by name may be a link; a file inside a directory may not leave it.
+        inside = root if path.is_dir() or file == synonyms else None
+        data = read_corpus_file(file, inside, size_limit(file))
         entries.append((file.relative_to(root).as_posix(), hashlib.sha256(data).hexdigest()))
     # The digest covers each file's name and hash, so every byte is hashed once.
     digest = hashlib.sha256("".join(f"{name}\0{sha}\n" for name, sha in entries).encode())
