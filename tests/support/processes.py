@@ -17,7 +17,8 @@ from bench.slack_signing import SECRET
 from tests.support.http import http_get
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    # Generous: four gunicorn workers each building the engine on two busy cores took 34-52 s here.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
