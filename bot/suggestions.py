@@ -50,7 +50,9 @@ class QuestionSuggestions:
         with self._lock:
             if not self._started:
                 self._started = True
-                threading.Thread(target=self._build, name="careerbot-suggestions", daemon=True).start()
+                # Not a daemon: the interpreter waits for it at exit instead of tearing down the
+                # engine (C extensions) under a running build.
+                threading.Thread(target=self._build, name="careerbot-suggestions").start()
 
     def _headings(self) -> list[str]:
         seen: dict[str, None] = {}
