@@ -98,10 +98,9 @@ def format_answer(answer: Answer, width: int = PIPE_WIDTH, style: Style = PLAIN)
     wrapped to `width`, with its source (title · authors · site) and link wrapped beneath."""
     lines = [style.question(line) for line in _wrap(f"Q: {answer.question}", width, "", "   ")]
     if not answer.answered:
-        from retrieval import EXAMPLE_QUESTIONS
-
-        lines.extend(style.notice(line) for line in _wrap(NO_ANSWER_TEXT, width, "", ""))
-        for example in EXAMPLE_QUESTIONS:
+        sentence = answer.no_answer or NO_ANSWER_TEXT
+        lines.extend(style.notice(line) for line in _wrap(sentence, width, "", ""))
+        for example in answer.examples:
             lines.extend(_wrap(example, width, "  - ", "    "))
         return "\n".join(lines)
     for n, hit in enumerate(answer.hits, 1):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from bot.chat import format_for, run_chat
 from bot.settings import Settings, load_settings
-from retrieval import CareerbotError, Engine, QuestionError
+from retrieval import Answer, CareerbotError, Engine, QuestionError
+from retrieval.explain import format_explanation
 
 EXIT_ERROR = 2
 
@@ -76,6 +77,11 @@ def _add_engine_commands(sub: Subcommands) -> None:
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument("--batch", metavar="FILE", help="one question per line; '-' reads stdin")
     ask.add_argument("--top-k", type=_positive_int, default=3, help="passages per answer (default 3)")
+    ask.add_argument(
+        "--explain",
+        action="store_true",
+        help="show the cleaned question, corrections, weighted concepts and the gate's verdict",
+    )
     ask.set_defaults(handler=cmd_ask)
 
     chat = _with_corpus(sub.add_parser("chat", help="interactive prompt that answers like the bot"))
@@ -173,19 +179,29 @@ def _settings_and_engine(args: argparse.Namespace) -> tuple[Settings, Engine]:
     return settings, build_engine(settings)
 
 
+def _render_answer(answer: Answer, args: argparse.Namespace, render: Callable[[Answer], str]) -> str:
+    """One answer as --json or text; with --explain, the engine's reasoning first."""
+    if args.json:
+        return json.dumps(answer.to_public_json(), ensure_ascii=False)
+    text = render(answer)
+    if answer.explanation is not None:
+        text = f"{format_explanation(answer.explanation)}\n\n{text}"
+    return text
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     if (args.question is None) == (args.batch is None):
         raise CareerbotError("give a question, or --batch FILE (not both)")
     _, engine = _settings_and_engine(args)
     render = format_for(sys.stdout)
     if args.batch is None:
-        answer = engine.ask(args.question, top_k=args.top_k)
-        print(json.dumps(answer.to_public_json(), ensure_ascii=False) if args.json else render(answer))
+        answer = engine.ask(args.question, top_k=args.top_k, explain=args.explain)
+        print(_render_answer(answer, args, render))
         return 0
     failures = 0
     for line in _read_lines(args.batch):
         try:
-            answer = engine.ask(line, top_k=args.top_k)
+            answer = engine.ask(line, top_k=args.top_k, explain=args.explain)
         except QuestionError as exc:
             failures += 1
             if args.json:
@@ -198,7 +214,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             else:
                 print(f"Q: {line[:200]}\n  error: {exc}\n")
             continue
-        print(json.dumps(answer.to_public_json(), ensure_ascii=False) if args.json else render(answer) + "\n")
+        print(_render_answer(answer, args, render) + ("" if args.json else "\n"))
     sys.stdout.flush()
     return 0 if not failures else 1
 

@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from bot.answering import Answering
 from bot.settings import Settings
 from bot.store import StoreError, ThreadState
-from retrieval import Answer
+from retrieval import Answer, Engine, QuestionError
 from retrieval.analyzer import tokenize, words
+from retrieval.gate import MAX_ABSENT_SHARE
 
 logger = logging.getLogger(__name__)
 
@@ -159,10 +160,15 @@ class Conversations:
 
     # -- asking ---------------------------------------------------------------------------
 
+    def _about_something_else(self, text: str) -> bool:
+        """The new text is mostly words the documents never use ("when does the cafeteria
+        open?"): the thread's first question must not answer it in its place."""
+        return _figures_absent_share(self.answering.engine, text) > MAX_ABSENT_SHARE
+
     def ask(self, state: ThreadState, text: str, platform: str) -> Answer | None:
         """The follow-up's answer with only passages not yet shown; None when there is nothing new."""
         text = " ".join(text.split())
-        if is_chatter(text):
+        if is_chatter(text) or self._about_something_else(text):
             return None
         shown = set(state.shown)
         terms = set(tokenize(text))
@@ -178,6 +184,13 @@ class Conversations:
             if answer.answered and fresh:
                 return Answer(question=text, answered=True, hits=fresh)
         return None
+
+
+def _figures_absent_share(engine: Engine, text: str) -> float:
+    try:
+        return engine.gate_figures(text)[0].absent_share
+    except QuestionError:
+        return 1.0
 
 
 def is_chatter(text: str) -> bool:

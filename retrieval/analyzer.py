@@ -102,3 +102,13 @@ def phrase_terms(text: str) -> list[str]:
     """Every word of `text` in analyzed form, stopwords kept (as themselves): the form in
     which synonym phrases are matched, so "day to day" is a phrase and not just "day"."""
     return [w if w in STOPWORDS else _stem(w) for w in words(text)]
+
+
+def word_form(token: str) -> str:
+    """One raw token ("MLEs", "engineer's") in the lower-case word form tokenize() stems."""
+    return _word(token)
+
+
+def stem(word: str) -> str:
+    """The analyzed (stemmed) form of one lower-case word, stopwords included."""
+    return _stem(word)

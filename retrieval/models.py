@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from retrieval.gate import GateFigures
+
 
 class Document(BaseModel):
     """One source document with the metadata shown beside every quote."""
@@ -48,6 +50,40 @@ class Hit(BaseModel):
     section: str | None = None
 
 
+class ConceptExplanation(BaseModel):
+    """One concept of a question as --explain shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    kind: str  # corpus | absent | noise
+    weight: float  # information in general English (the gate's weight)
+    idf: float | None  # corpus idf; None when no passage has it
+
+
+class PartExplanation(BaseModel):
+    """Why one question (or one part of it) was answered or refused."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    cleaned: str
+    removed: tuple[str, ...] = ()
+    rewritten: tuple[tuple[str, str], ...] = ()
+    corrections: tuple[tuple[str, str], ...] = ()
+    concepts: tuple[ConceptExplanation, ...] = ()
+    gate: GateFigures
+
+
+class Explanation(BaseModel):
+    """The engine's reasoning for an answer: the whole question, and each part of a multi-part one."""
+
+    model_config = ConfigDict(frozen=True)
+
+    whole: PartExplanation
+    parts: tuple[PartExplanation, ...] = ()
+
+
 class Answer(BaseModel):
     """What the engine says to a question. `answered` is False when nothing relevant was found."""
 
@@ -56,10 +92,14 @@ class Answer(BaseModel):
     question: str
     answered: bool
     hits: tuple[Hit, ...] = ()
+    explanation: Explanation | None = None
+    # When answered is False: the corpus's own sentence and example questions (careerbot.yaml).
+    no_answer: str | None = None
+    examples: tuple[str, ...] = ()
 
     def to_public_json(self) -> dict[str, Any]:
-        """The stable JSON shape of `careerbot ask --json`."""
-        return {
+        """The stable JSON shape of `careerbot ask --json` (plus "explain" with --explain)."""
+        out: dict[str, Any] = {
             "question": self.question,
             "answered": self.answered,
             "hits": [
@@ -67,6 +107,9 @@ class Answer(BaseModel):
                 for h in self.hits
             ],
         }
+        if self.explanation is not None:
+            out["explain"] = self.explanation.model_dump(mode="json")
+        return out
 
 
 class OverviewItem(BaseModel):

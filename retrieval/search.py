@@ -57,35 +57,44 @@ class PassageSearch:
         combined: np.ndarray = self.passages.scores(query) + self.documents.scores(query)[self.owner]
         return combined
 
-    def evidence(self, concepts: Sequence[Concept]) -> tuple[np.ndarray, np.ndarray]:
+    def evidence(
+        self, concepts: Sequence[Concept], weights: Sequence[float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(combined, passage-only) scores above the no-match baseline, for a concept query."""
-        own, context = self._parts(concepts)
+        own, context = self._parts(concepts, weights)
         return own + DOCUMENT_WEIGHT * context[self.owner], own
 
-    def top(self, concepts: Sequence[Concept], k: int) -> list[tuple[int, float]]:
+    def top(
+        self, concepts: Sequence[Concept], k: int, weights: Sequence[float] | None = None
+    ) -> list[tuple[int, float]]:
         """(passage number, score above baseline) of the k best passages that hold a query
-        term themselves, best first; equal scores in passage order."""
-        own, context = self._parts(concepts)
+        term themselves, best first; equal scores in passage order. `weights` (one per
+        concept, default 1) scale each concept's BM25 contribution, as a weighted query."""
+        own, context = self._parts(concepts, weights)
         # Only passages that themselves match are answers; combine the two scores for
         # those alone (the same sum, element by element, as evidence()).
         candidates = np.flatnonzero(own > 1e-12)
         combined = own[candidates] + DOCUMENT_WEIGHT * context[self.owner[candidates]]
         return best_k(candidates, combined, k)
 
-    def _parts(self, concepts: Sequence[Concept]) -> tuple[np.ndarray, np.ndarray]:
+    def _parts(
+        self, concepts: Sequence[Concept], weights: Sequence[float] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(per-passage, per-document) evidence of a concept query."""
         plain: dict[str, float] = {}
         own: np.ndarray | None = None
         context: np.ndarray | None = None
-        for concept in concepts:
+        if weights is None:
+            weights = [1.0] * len(concepts)
+        for concept, weight in zip(concepts, weights, strict=True):
             if not concept.alternatives:
                 for term in concept.terms:
-                    plain[term] = plain.get(term, 0.0) + 1.0
+                    plain[term] = plain.get(term, 0.0) + weight
                 continue
             best_own: np.ndarray | None = None
             best_context: np.ndarray | None = None
             for option in (concept.terms, *concept.alternatives):
-                scale = len(concept.terms) / len(option)
+                scale = weight * len(concept.terms) / len(option)
                 option_own = self.passages.evidence(option) * scale
                 option_context = self.documents.evidence(option) * scale
                 best_own = option_own if best_own is None else np.maximum(best_own, option_own)

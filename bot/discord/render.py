@@ -234,7 +234,7 @@ def answer_message(
         content += f"\nasked by <@{int(asked_by)}>" if asked_by.isdigit() else ""
     message: dict
     if not answer.answered:
-        message = {"content": truncate(f"{content}\n{NO_ANSWER_TEXT}", CONTENT_LIMIT)}
+        message = {"content": truncate(f"{content}\n{answer.no_answer or NO_ANSWER_TEXT}", CONTENT_LIMIT)}
         if buttons and examples:
             message["components"] = [example_row(examples)]
         else:

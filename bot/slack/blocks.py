@@ -187,7 +187,7 @@ def answer_blocks(
     An unanswered question gets the no-answer reply, with `examples` as buttons.
     """
     if not answer.answered:
-        return no_answer_blocks(answer.question if restate else None, examples)
+        return no_answer_blocks(answer.question if restate else None, examples, answer.no_answer)
     blocks: list[Block] = []
     if asked_by:
         # The one mention we build: the person who shared, from the id Slack gave us.
@@ -226,7 +226,7 @@ def answer_blocks(
 def answer_text(answer: Answer) -> str:
     """The plain `text` fallback (notifications, screen readers)."""
     if not answer.answered:
-        return escape(NO_ANSWER_TEXT)
+        return escape(answer.no_answer or NO_ANSWER_TEXT)
     best = answer.hits[0]
     return clip(f"{escape(best.text)} (from {escape(best.title)})", FALLBACK_LIMIT)
 
@@ -256,10 +256,12 @@ def _restated(question: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=f"*Q: {clip(escape(question), SECTION_LIMIT - 10)}*"))
 
 
-def no_answer_blocks(question: str | None = None, examples: Sequence[str] = EXAMPLE_QUESTIONS) -> list[dict]:
+def no_answer_blocks(
+    question: str | None = None, examples: Sequence[str] = EXAMPLE_QUESTIONS, sentence: str | None = None
+) -> list[dict]:
     """The honest no-answer reply with example questions as buttons."""
     blocks: list[Block] = [_restated(question)] if question else []
-    blocks.append(SectionBlock(text=MarkdownTextObject(text=escape(NO_ANSWER_TEXT))))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=escape(sentence or NO_ANSWER_TEXT))))
     blocks.extend(example_buttons(examples))
     return _validated(blocks)
 
@@ -315,9 +317,11 @@ def document_list(documents: Sequence[Document]) -> str:
     return "\n".join([heading, *lines])
 
 
-def _about_blocks(documents: Sequence[Document], examples: Sequence[str]) -> list[Block]:
+def _about_blocks(
+    documents: Sequence[Document], examples: Sequence[str], description: str | None = None
+) -> list[Block]:
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=escape(WELCOME_TEXT))),
+        SectionBlock(text=MarkdownTextObject(text=escape(description or WELCOME_TEXT))),
         SectionBlock(text=MarkdownTextObject(text=document_list(documents))),
         SectionBlock(text=MarkdownTextObject(text=COMMANDS_HELP)),
     ]
@@ -331,19 +335,30 @@ def _about_blocks(documents: Sequence[Document], examples: Sequence[str]) -> lis
     return blocks
 
 
-def home_view(documents: Sequence[Document], examples: Sequence[str] = EXAMPLE_QUESTIONS) -> dict:
-    """The App Home tab: what the bot covers, the commands, example questions."""
+def home_view(
+    documents: Sequence[Document],
+    examples: Sequence[str] = EXAMPLE_QUESTIONS,
+    description: str | None = None,
+) -> dict:
+    """The App Home tab: what the bot covers (the corpus's description), the commands, examples."""
     return {
         "type": "home",
         "blocks": _validated(
-            [HeaderBlock(text=PlainTextObject(text="careerbot")), *_about_blocks(documents, examples)]
+            [
+                HeaderBlock(text=PlainTextObject(text="careerbot")),
+                *_about_blocks(documents, examples, description),
+            ]
         ),
     }
 
 
-def welcome_blocks(documents: Sequence[Document], examples: Sequence[str] = EXAMPLE_QUESTIONS) -> list[dict]:
+def welcome_blocks(
+    documents: Sequence[Document],
+    examples: Sequence[str] = EXAMPLE_QUESTIONS,
+    description: str | None = None,
+) -> list[dict]:
     """The welcome for a new member of an onboarding channel: the Home tab's content."""
-    return _validated(_about_blocks(documents, examples))
+    return _validated(_about_blocks(documents, examples, description))
 
 
 def _validated(blocks: Sequence[Block]) -> list[dict]:

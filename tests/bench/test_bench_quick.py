@@ -105,3 +105,13 @@ def test_suggest_quick_ranks_partial_input() -> None:
     rows = values(suggest.run(quick=True))
     assert int(rows["candidate questions"]) > 3 and int(rows["partial inputs ranked"].replace(",", "")) > 10
     assert float(rows["rank p50 (ms)"]) >= 0
+
+
+def test_gate_quick_reports_every_question_set(tmp_path: Path) -> None:
+    from bench import gate
+
+    text = gate.run(quick=True, chart=tmp_path / "gate.png")
+    rows = values(text.split(":\n", 1)[1])
+    assert {"dev set", "ours", "ours, chat style"} <= set(rows)
+    assert float(rows["ours"]) == 12  # answerable questions counted
+    assert (tmp_path / "gate.png").stat().st_size > 10_000

@@ -54,8 +54,8 @@ class Onboarding:
     engine is read-only, so every person sees the same Home tab and welcome)."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
-        self.home = blocks.home_view(engine.documents, engine.example_questions())
-        self.welcome = blocks.welcome_blocks(engine.documents, engine.example_questions())
+        self.home = blocks.home_view(engine.documents, engine.example_questions(), engine.description)
+        self.welcome = blocks.welcome_blocks(engine.documents, engine.example_questions(), engine.description)
         self.prompts = blocks.suggested_prompts(engine.example_questions())
         self.channels = settings.onboarding_channels
         self._names = {c.lower() for c in self.channels if not looks_like_id(c)}

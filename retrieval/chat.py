@@ -1,0 +1,170 @@
+"""Chat cleaning: what a person typed in Slack or Discord, minus what carries no question.
+
+Removed before analysis: the bot's name and @mentions, greetings and sign-offs, fillers
+and hedges ("quick q", "lol", "tbh"), emoji and chat formatting. Rewritten: chat spellings
+and abbreviations ("whats", "u", "w/", "k8s"). Both lists are data files, corpus-
+independent and shipped with the engine (retrieval/data/chat_fillers.txt and
+chat_spellings.txt); load_rules() takes a corpus's own additional files.
+
+The cleaned text is only what is *searched*: the asker's question is echoed as typed.
+Pure functions; the rules are loaded once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from retrieval.errors import CorpusError
+
+# Word tokens as the analyzer sees them (letters/digits with inner apostrophes, c++/c#),
+# plus the slash abbreviations ("w/", "w/o", "b/c") that the analyzer would cut in two.
+_TOKEN = re.compile(r"(?<!\w)(?:w/o|w/|b/c)(?!\w)|[^\W_]+(?:['’][^\W_]+)*[+#]*", re.IGNORECASE)
+# Markdown emphasis, code and spoiler marks of Slack and Discord (*b*, _i_, ~s~, `c`, ||s||).
+_FORMATTING = re.compile(r"(\*{1,3}|_{1,3}|~{1,2}|`{1,3}|\|\|)")
+_QUOTE_MARK = re.compile(r"(?m)^\s*>+\s?")
+# A vocative "bot" at the very start ("hey bot, ..."), once the greeting is gone.
+_GENERIC_NAMES = ("bot", "@bot")
+
+
+class ChatRules(BaseModel):
+    """The filler phrases and chat spellings, as lower-case word tuples."""
+
+    model_config = ConfigDict(frozen=True)
+
+    fillers: frozenset[tuple[str, ...]]
+    spellings: dict[str, tuple[str, ...]]
+
+    @property
+    def longest_filler(self) -> int:
+        return max((len(f) for f in self.fillers), default=0)
+
+
+class ChatText(BaseModel):
+    """A question after chat cleaning, with what was removed and rewritten (for --explain)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    removed: tuple[str, ...] = ()
+    rewritten: tuple[tuple[str, str], ...] = ()
+
+
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(t.lower().replace("’", "'") for t in _TOKEN.findall(phrase))
+
+
+def _lines(path: Path | None, text: str) -> Iterable[tuple[int, str]]:
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line and not line.startswith("#"):
+            yield number, line
+
+
+def parse_fillers(text: str, source: Path | None = None) -> frozenset[tuple[str, ...]]:
+    """One phrase per line; '#' starts a comment line."""
+    return frozenset(w for _, line in _lines(source, text) if (w := _words(line)))
+
+
+def parse_spellings(text: str, source: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """`typed = meant` lines; `typed` is one word. Raises CorpusError naming a bad line."""
+    out: dict[str, tuple[str, ...]] = {}
+    for number, line in _lines(source, text):
+        typed, sep, meant = line.partition("=")
+        key = _words(typed)
+        if not sep or len(key) != 1 or not _words(meant):
+            where = f"{source}:{number}" if source else f"line {number}"
+            raise CorpusError(f"{where}: expected 'typed = meant' with one typed word, got {line!r}")
+        out[key[0]] = _words(meant)
+    return out
+
+
+def _package_text(name: str) -> str:
+    return resources.files("retrieval").joinpath("data", name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> ChatRules:
+    """The engine's own corpus-independent lists."""
+    return ChatRules(
+        fillers=parse_fillers(_package_text("chat_fillers.txt")),
+        spellings=parse_spellings(_package_text("chat_spellings.txt")),
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CorpusError(f"{path}: cannot read ({exc.__class__.__name__})") from None
+
+
+def load_rules(extra_fillers: Path | None = None, extra_spellings: Path | None = None) -> ChatRules:
+    """The engine's lists plus a corpus's own additions (files beside its documents)."""
+    base = default_rules()
+    fillers, spellings = set(base.fillers), dict(base.spellings)
+    if extra_fillers is not None:
+        fillers.update(parse_fillers(_read(extra_fillers), extra_fillers))
+    if extra_spellings is not None:
+        spellings.update(parse_spellings(_read(extra_spellings), extra_spellings))
+    return ChatRules(fillers=frozenset(fillers), spellings=spellings)
+
+
+def strip_formatting(text: str) -> str:
+    """Chat markdown marks and quote markers out; the words inside stay."""
+    return _FORMATTING.sub(" ", _QUOTE_MARK.sub(" ", text))
+
+
+def clean_chat(
+    text: str,
+    rules: ChatRules,
+    names: Sequence[str] = (),
+    corpus_has: Callable[[str], bool] = lambda _word: False,
+) -> ChatText:
+    """The searchable part of a chat message.
+
+    `names` are the bot's names ("careerbot"): removed wherever they stand, with or without
+    "@". `corpus_has(word)` tells whether the corpus uses a lower-case word: a chat
+    spelling is left alone when the corpus itself uses the typed form ("prod" in a corpus
+    that says "prod"), and a filler is removed only from chat, never a word the question
+    would lose its meaning without: the lists hold no such word by design.
+    """
+    tokens = _TOKEN.findall(strip_formatting(text))
+    lowered = [t.lower().replace("’", "'") for t in tokens]
+    own_names = {n.lower().lstrip("@") for n in names if n.strip()}
+    kept: list[str] = []
+    removed: list[str] = []
+    rewritten: list[tuple[str, str]] = []
+    longest = rules.longest_filler
+    i = 0
+    while i < len(tokens):
+        word = lowered[i].lstrip("@")
+        if word in own_names or (not kept and word in _GENERIC_NAMES and i + 1 < len(tokens)):
+            removed.append(tokens[i])
+            i += 1
+            continue
+        size = next(
+            (
+                n
+                for n in range(min(longest, len(tokens) - i), 0, -1)
+                if tuple(lowered[i : i + n]) in rules.fillers
+            ),
+            0,
+        )
+        if size:
+            removed.append(" ".join(tokens[i : i + size]))
+            i += size
+            continue
+        meant = rules.spellings.get(lowered[i])
+        if meant is not None and not corpus_has(lowered[i]):
+            rewritten.append((tokens[i], " ".join(meant)))
+            kept.extend(meant)
+        else:
+            kept.append(tokens[i])
+        i += 1
+    return ChatText(text=" ".join(kept), removed=tuple(removed), rewritten=tuple(rewritten))
