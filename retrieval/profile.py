@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from retrieval.documents import parse_yaml, read_corpus_text
 from retrieval.errors import CorpusError
 
 PROFILE_FILE = "careerbot.yaml"
@@ -59,14 +59,13 @@ def profile_file(corpus: Path) -> Path:
 def load_profile(corpus: Path) -> CorpusProfile:
     """The corpus's careerbot.yaml, or the neutral profile. Raises CorpusError naming a bad field."""
     path = profile_file(corpus)
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return CorpusProfile()
-    if path.stat().st_size > MAX_PROFILE_BYTES:
-        raise CorpusError(f"{path}: larger than {MAX_PROFILE_BYTES:,} bytes")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, RecursionError) as exc:
-        raise CorpusError(f"{path}: not a readable YAML file ({exc.__class__.__name__})") from None
+    # The corpus loader's rules: a regular file inside the corpus, size-checked before it
+    # is opened; YAML of bounded size and nesting.
+    root = corpus if corpus.is_dir() else corpus.parent
+    text = read_corpus_text(path, root, limit=MAX_PROFILE_BYTES)
+    data = parse_yaml(path, text, what="careerbot.yaml", limit=MAX_PROFILE_BYTES)
     if data is None:
         return CorpusProfile()
     if not isinstance(data, dict):

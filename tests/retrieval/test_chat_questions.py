@@ -301,3 +301,17 @@ def test_a_long_question_is_answered_by_a_passage_holding_several_of_its_concept
     # several concepts of a long claim are evidence (SciFact's long claims).
     assert judge(held=3, known=10, absent=0, held_concepts=3, known_concepts=10).answerable
     assert not judge(held=3, known=10, absent=0, held_concepts=2, known_concepts=10).answerable
+
+
+def test_profile_is_read_with_the_corpus_file_rules(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.env"
+    secret.write_text("name: TOKEN=abc\n", encoding="utf-8")
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "careerbot.yaml").symlink_to(secret)
+    with pytest.raises(CorpusError, match="careerbot.yaml"):
+        load_profile(corpus)
+    (corpus / "careerbot.yaml").unlink()
+    (corpus / "careerbot.yaml").write_text("examples: " + "[" * 200 + "]" * 200 + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="careerbot.yaml"):
+        load_profile(corpus)
