@@ -24,11 +24,15 @@ logger = logging.getLogger(__name__)
 # Heroku and most platforms send SIGKILL 30 s after SIGTERM; gunicorn's graceful_timeout is
 # this, and the drain after it gets what is left.
 GRACE_SECONDS = 25.0
+# Set when draining starts: waits that would outlast the grace period (a rate limit's
+# Retry-After) end at once, so each acknowledged answer gets its last try or its log line.
+SHUTTING_DOWN = threading.Event()
 
 
 def drain(executors: Sequence[Executor], timeout: float) -> bool:
     """Shut the executors down (no new work) and wait for their accepted work, at most
     `timeout` seconds in all; True when everything finished in time."""
+    SHUTTING_DOWN.set()
     waiters = [
         threading.Thread(target=executor.shutdown, kwargs={"wait": True}, daemon=True, name="drain")
         for executor in executors

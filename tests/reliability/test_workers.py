@@ -15,8 +15,10 @@ from tests.support.http import http_post
 from tests.support.processes import web_process
 
 
-def mention(ts: str, text: str = "<@UBOT> Why should an ML engineer understand cost functions?") -> dict:
-    return {"type": "app_mention", "user": "U1", "text": text, "ts": ts, "channel": "C1"}
+def mention(
+    ts: str, text: str = "<@UBOT> Why should an ML engineer understand cost functions?", channel: str = "C1"
+) -> dict:
+    return {"type": "app_mention", "user": "U1", "text": text, "ts": ts, "channel": channel}
 
 
 def post_many(url: str, bodies: list[str]) -> list[int]:
@@ -36,18 +38,21 @@ def test_same_event_ten_times_at_once_gets_one_reply(tmp_path: Path, store_env: 
         body = event_body(mention("100.0"), event_id="EvSame")
         assert post_many(url, [body] * 10) == [200] * 10
         slack.wait_for("chat.postMessage")
-        # a mention delivered as app_mention and as message (two event ids): one reply
+        # A mention delivered as app_mention and as message (two event ids): one reply. The
+        # message copy is a DM's (channel_type im), so it passes the DM filter and only the
+        # (channel, ts) claim can stop the second answer: without it this test fails.
         pair = [
-            event_body(mention("200.0"), event_id="EvPair1"),
+            event_body(mention("200.0", channel="D200"), event_id="EvPair1"),
             event_body(
-                {**mention("200.0"), "type": "message", "channel_type": "channel"}, event_id="EvPair2"
+                {**mention("200.0", channel="D200"), "type": "message", "channel_type": "im"},
+                event_id="EvPair2",
             ),
         ]
         assert post_many(url, pair * 3) == [200] * 6
-        slack.wait_for("chat.postMessage", count=2)
-        time.sleep(1.0)
+        assert len(slack.wait_for("chat.postMessage", count=2)) == 2
+        slack.settle()
         replies = slack.calls_to("chat.postMessage")
-        assert sorted(c.body["thread_ts"] for c in replies) == ["100.0", "200.0"]
+        assert sorted(c.body["channel"] for c in replies) == ["C1", "D200"]
 
 
 def test_sigterm_after_an_acknowledged_mention_still_posts_the_reply(tmp_path: Path) -> None:

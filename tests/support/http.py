@@ -102,3 +102,20 @@ def http_post_chunked(url: str, headers: dict[str, str], chunk: bytes, chunks: i
     finally:
         sock.close()
         sender.join(timeout=30)
+
+
+def http_post_raw(url: str, headers: list[tuple[str, str]], body: bytes) -> Response:
+    """POST exactly these header lines (repeats and non-ASCII values allowed) and bytes."""
+    import http.client
+
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.putrequest("POST", parts.path)
+        for name, value in [*headers, ("Content-Length", str(len(body)))]:
+            conn.putheader(name, value.encode("utf-8"))
+        conn.endheaders(body)
+        resp = conn.getresponse()
+        return Response(resp.status, resp.read())
+    finally:
+        conn.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -45,6 +48,38 @@ def _only_the_voter_sees(body: dict[str, Any], channel: str | None) -> bool:
 # -- 👍 / 👎 ---------------------------------------------------------------------------------
 
 
+def click_time(action: dict[str, Any]) -> datetime | None:
+    """When the button was clicked (Slack's action_ts); None (arrival time) when unreadable."""
+    try:
+        seconds = float(str(action.get("action_ts") or ""))
+        return datetime.fromtimestamp(seconds, UTC) if 0 < seconds < 1e11 else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def errors_logged(listener: Callable[..., None]) -> Callable[..., None]:
+    """Log a listener's unexpected error here instead of raising it into Bolt.
+
+    Bolt's thread runner, on an error after ack(), resets the acknowledgement it may not have
+    sent yet: a fast failure right after a button's ack turned the 200 into a 404 three seconds
+    later. Catching it keeps the ack; the error is still logged with its traceback.
+    """
+
+    @functools.wraps(listener)
+    def guarded(*args: Any, **kwargs: Any) -> None:
+        try:
+            listener(*args, **kwargs)
+        except Exception:
+            body = kwargs.get("body") or {}
+            logging.getLogger("careerbot.slack").exception(
+                "%s failed (trigger %s)",
+                listener.__name__,
+                body.get("trigger_id") if isinstance(body, dict) else None,
+            )
+
+    return guarded
+
+
 def vote(
     ack: Ack,
     body: dict,
@@ -60,7 +95,9 @@ def vote(
     channel, message_ts, message = _where(body)
     value = action.get("value", "")
     shown = VoteValue.decode(value)
-    saved = _record_vote(context, body["user"]["id"], vote_kind, shown, channel, message_ts, logger)
+    saved = _record_vote(
+        context, body["user"]["id"], vote_kind, shown, channel, message_ts, logger, click_time(action)
+    )
     if not _only_the_voter_sees(body, channel):
         # An answer other people see: replacing its buttons would show one person's vote
         # to everyone and take the buttons from the others, so the voter is told privately.
@@ -91,8 +128,9 @@ def _record_vote(
     channel: str | None,
     message_ts: str | None,
     logger: logging.Logger,
+    clicked: datetime | None = None,
 ) -> bool:
-    """Save the vote; False (logged) when the store is unavailable."""
+    """Save the vote at its click time; False (logged) when the store is unavailable."""
     try:
         store_of(context).record_vote(
             VoteRecord(
@@ -104,7 +142,8 @@ def _record_vote(
                 passage_ids=shown.passage_ids,
                 scores=shown.scores,
                 channel=channel,
-            )
+            ),
+            now=clicked,
         )
     except StoreError:
         logger.error("vote by %s on %s:%s not saved", user, channel, message_ts, exc_info=True)
@@ -197,6 +236,6 @@ def _example_in_conversation(
 
 
 def register(app: App) -> None:
-    app.action(VOTE_ACTIONS)(vote)
-    app.action(blocks.SHARE)(share)
-    app.action(EXAMPLE_ACTIONS)(ask_example)
+    app.action(VOTE_ACTIONS)(errors_logged(vote))
+    app.action(blocks.SHARE)(errors_logged(share))
+    app.action(EXAMPLE_ACTIONS)(errors_logged(ask_example))

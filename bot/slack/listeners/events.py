@@ -81,10 +81,14 @@ def post(client: WebClient, body: dict, logger: logging.Logger, **message: objec
         return True
     except SlackApiError as exc:
         logger.error(
-            "event %s: reply failed after retries: %s", body.get("event_id"), exc.response.get("error")
+            "event %s: reply not delivered (reply failed after retries): %s",
+            body.get("event_id"),
+            exc.response.get("error") or exc.response.status_code,
         )
     except OSError as exc:  # network trouble that outlasted the retries
-        logger.error("event %s: reply failed after retries: %s", body.get("event_id"), exc)
+        logger.error(
+            "event %s: reply not delivered (reply failed after retries): %s", body.get("event_id"), exc
+        )
     return False
 
 
