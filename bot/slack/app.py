@@ -221,6 +221,7 @@ def create_app(
     Bolt's context (bot/slack/context.py).
     """
     settings.require("slack_bot_token")
+    SHUTTING_DOWN.clear()  # a new app is about to serve (a test's earlier drain is over)
     identity = BotIdentity(settings)
     if client is not None:
         identity._client = client  # the caller's client (a test's mock) answers auth.test too
