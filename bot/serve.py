@@ -30,6 +30,11 @@ def serve_http(settings: Settings) -> int:
 
     check_web_settings(settings)  # the same check every worker makes, once, in one line
     open_store(settings).close()  # a bad DATABASE_URL or CAREERBOT_DB stops start-up here, in one line
+    # A broken document or a damaged saved index: one line and exit 2 here, before any worker
+    # starts (each worker would otherwise print its own traceback and gunicorn halt).
+    from bot.runtime import build_engine
+
+    build_engine(settings)
     if settings.has_slack and settings.slack_signing_secret:
         check_slack_token(settings, must_reach=False)
     gunicorn = shutil.which(
