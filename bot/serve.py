@@ -28,6 +28,7 @@ def serve_http(settings: Settings) -> int:
     from bot.store import open_store
     from bot.web import check_web_settings
 
+    settings.require_web()  # a malformed PORT, WEB_CONCURRENCY or CAREERBOT_THREADS: one line
     check_web_settings(settings)  # the same check every worker makes, once, in one line
     open_store(settings).close()  # a bad DATABASE_URL or CAREERBOT_DB stops start-up here, in one line
     # A broken document or a damaged saved index: one line and exit 2 here, before any worker

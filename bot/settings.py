@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import SettingsError
@@ -186,6 +186,14 @@ class Settings(BaseSettings):
             if not getattr(self, name):
                 raise SettingsError(f"{name.upper()} is not set: {_help(name)}")
 
+    _web_problem: str | None = PrivateAttr(default=None)
+
+    def require_web(self) -> None:
+        """Raise SettingsError for a malformed PORT, WEB_CONCURRENCY or CAREERBOT_THREADS: only
+        the web process uses them, so `ask`, `chat` and `eval` run with a bad one."""
+        if self._web_problem:
+            raise SettingsError(self._web_problem)
+
     def require_slack_http(self) -> None:
         self.require("slack_bot_token", "slack_signing_secret")
 
@@ -205,6 +213,23 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err.get("loc") else "a setting"
-        raise SettingsError(f"{name} is invalid: {err['msg']}") from None
+        errors = exc.errors()
+        first = _describe(errors[0])
+        web_only = {str(e["loc"][0]) for e in errors if e.get("loc")} <= WEB_ONLY
+        if not web_only or any(not e.get("loc") for e in errors):
+            raise SettingsError(first) from None
+    # Only web-process settings are malformed: the defaults stand in, and the web process
+    # (require_web) still stops with the one line.
+    defaults = {name: Settings.model_fields[name].default for name in WEB_ONLY}
+    settings = Settings(**{**overrides, **defaults})
+    settings._web_problem = first
+    return settings
+
+
+WEB_ONLY = frozenset({"port", "web_concurrency", "careerbot_threads"})
+
+
+def _describe(err: object) -> str:
+    loc = err.get("loc") if isinstance(err, dict) else None
+    name = str(loc[0]).upper() if loc else "a setting"
+    return f"{name} is invalid: {err['msg'] if isinstance(err, dict) else err}"

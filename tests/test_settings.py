@@ -27,7 +27,7 @@ def test_every_setting_is_documented_in_the_readme() -> None:
 def test_malformed_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "eighty")
     with pytest.raises(SettingsError, match=r"^PORT is invalid"):
-        load_settings()
+        load_settings().require_web()  # only the web process needs PORT
     monkeypatch.setenv("PORT", "8080")
     monkeypatch.setenv("DATABASE_URL", "mysql://x")
     with pytest.raises(SettingsError, match=r"^DATABASE_URL is invalid: .*postgresql://"):
@@ -101,3 +101,34 @@ def test_log_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOG_FORMAT", "xml")
     with pytest.raises(SettingsError, match=r"^LOG_FORMAT is invalid: .*'text' or 'json'"):
         load_settings()
+
+
+def test_a_bad_port_or_thread_count_breaks_only_the_web_process(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    for name, value in (("PORT", "eighty"), ("CAREERBOT_THREADS", "many"), ("WEB_CONCURRENCY", "0")):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CAREERBOT_"))}
+        env.update({name: value, "CAREERBOT_DB": str(tmp_path / "s.db")})
+        asked = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "what does an ML engineer do?"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert asked.returncode == 0 and asked.stdout.startswith("Q: "), asked.stderr
+        env.update({"DISCORD_PUBLIC_KEY": "ab" * 32, "DISCORD_APPLICATION_ID": "123"})
+        served = subprocess.run(
+            [sys.executable, "-m", "bot", "serve", "--http"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert served.returncode == 2
+        assert served.stderr.strip().splitlines() == [served.stderr.strip()]
+        assert served.stderr.startswith(f"careerbot: error: {name} is invalid")
