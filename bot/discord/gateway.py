@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 
+import aiohttp
 import discord
 import yarl
 
@@ -279,6 +280,12 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
         if exc.code == 4004:  # authentication failed
             raise SettingsError("DISCORD_BOT_TOKEN was refused by Discord's gateway") from None
         raise
+    except (aiohttp.ClientError, OSError, discord.GatewayNotFound) as exc:
+        # Discord (or DISCORD_API_URL) unreachable: one line, not aiohttp's traceback.
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise SettingsError(
+            f"cannot reach Discord at DISCORD_API_URL={settings.discord_api_url}: {reason[:300]}"
+        ) from None
     finally:
         if heartbeat is not None:
             heartbeat.stop()

@@ -58,3 +58,27 @@ def test_a_broken_corpus_or_index_stops_web_start_in_one_line(tmp_path: Path, br
     assert result.returncode == 2, result.stderr[-2000:]
     assert len(lines) == 1 and lines[0].startswith("careerbot: error: "), lines[:5]
     assert "Booting worker" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_discord_gateway_with_discord_unreachable_is_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CAREERBOT_"))}
+    env.update(
+        {
+            "DISCORD_BOT_TOKEN": "bot-token-secret",
+            "DISCORD_APPLICATION_ID": "123",
+            "DISCORD_API_URL": f"http://127.0.0.1:{free_port()}/api/v10",  # nothing listens there
+            "CAREERBOT_DB": str(tmp_path / "g.db"),
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "discord", "gateway"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert errors == [errors[-1]] and errors[-1].startswith("careerbot: error: cannot reach Discord")
+    assert "Traceback" not in result.stderr and "bot-token-secret" not in result.stderr
