@@ -145,6 +145,89 @@ def ask_latency(index: Path, corpus: Path, questions: list[str]) -> tuple[float,
     return percentile(latencies, 0.5), percentile(latencies, 0.99), len(engine.passages)
 
 
+def build_once(engine: str, corpus: Path) -> dict:
+    """Runs in a fresh process: build one engine from a raw-text JSONL corpus, in-process,
+    and report wall time, CPU time and peak memory (the process's own, since it started)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    stages: dict[str, float] = {}
+    if engine == "careerbot":
+        from retrieval import Engine
+        from retrieval.build import BuildTimes
+
+        times = BuildTimes()
+        built = Engine.from_corpus(corpus, times=times)
+        saving = time.perf_counter()
+        built.save(OUT / "build-once.index.npz")
+        times.seconds["save"] = time.perf_counter() - saving
+        stages, passages = times.seconds, len(built.passages)
+    else:  # bm25s: its own tokenizer (English stopwords, the same Snowball stemmer), no splitting
+        import bm25s
+        import Stemmer
+
+        texts = [
+            f"{record['title']} {record['text']}"
+            for record in map(json.loads, corpus.read_text().splitlines())
+        ]
+        stages["load"] = time.perf_counter() - started
+        t0 = time.perf_counter()
+        tokens = bm25s.tokenize(
+            texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False
+        )
+        stages["analyze"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        model = bm25s.BM25(method="bm25+", k1=1.2, b=0.75, delta=1.0)
+        model.index(tokens, show_progress=False)
+        stages["index"] = time.perf_counter() - t0
+        passages = len(texts)
+    from bench.common import memory_mb
+
+    return {
+        "engine": engine,
+        "passages": passages,
+        "wall_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu,
+        "peak_mb": memory_mb()[1],
+        "stages": stages,
+    }
+
+
+def raw_build(sizes: list[int]) -> str:
+    """Build from raw text at each size, careerbot and bm25s side by side (a process each)."""
+    rows = []
+    for size in sizes:
+        corpus = generated_corpus(size, OUT / f"corpus{size}.jsonl")
+        for engine in ("careerbot", "bm25s"):
+            proc = subprocess.run(
+                [sys.executable, "-m", "bench.startup", "--build-once", engine, str(corpus)],
+                stdout=subprocess.PIPE,
+                text=True,
+                check=False,
+                cwd=ROOT,
+            )
+            if proc.returncode != 0:
+                rows.append(
+                    (
+                        size,
+                        engine,
+                        float("nan"),
+                        float("nan"),
+                        float("nan"),
+                        f"failed (exit {proc.returncode})",
+                    )
+                )
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items())
+            rows.append((size, engine, r["wall_s"], r["cpu_s"], r["peak_mb"], stages))
+    headers = ["documents", "engine", "build s", "CPU s", "peak MB", "stages (s)"]
+    note = (
+        "Build from raw text (`python -m bench.startup --build-sizes ...`): careerbot loads, splits,"
+        " de-duplicates, analyzes, indexes and saves; bm25s tokenizes (stopwords, Snowball) and"
+        " indexes whole documents. Each in a fresh process; peak is that process's own."
+    )
+    return note + "\n\n" + table(headers, rows)
+
+
 def dev_questions() -> list[str]:
     data = json.loads((SHARED / "eval" / "dev_questions.json").read_text())
     return [q["q"] for q in data["questions"] + data["off_topic"]]
@@ -204,7 +287,10 @@ def run(passages: int) -> str:
         "ask p99 ms",
         "ask workload",
     ]
-    return table(headers, rows)
+    text = table(headers, rows)
+    if passages:
+        text += "\n\n" + raw_build([passages])
+    return text
 
 
 def main() -> None:
@@ -214,7 +300,22 @@ def main() -> None:
     parser.add_argument(
         "--passages", type=int, default=100_000, help="size of the generated corpus (0: skip)"
     )
-    print(run(parser.parse_args().passages))
+    parser.add_argument(
+        "--build-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="only the build-from-raw-text table, at these sizes (e.g. 100000 1000000)",
+    )
+    parser.add_argument("--build-once", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build_once:
+        print(json.dumps(build_once(args.build_once[0], Path(args.build_once[1]))))
+        return
+    if args.build_sizes is not None:
+        print(raw_build(args.build_sizes))
+        return
+    print(run(args.passages))
 
 
 if __name__ == "__main__":

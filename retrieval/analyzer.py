@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain
 
+import numpy as np
 import Stemmer
 
 # Lucene's EnglishAnalyzer stop set plus the function words of a question ("what does
@@ -112,3 +115,58 @@ def word_form(token: str) -> str:
 def stem(word: str) -> str:
     """The analyzed (stemmed) form of one lower-case word, stopwords included."""
     return _stem(word)
+
+
+class TermTable:
+    """Analyzed terms numbered in order of first sight, for batch analysis (index builds).
+
+    `ids` maps a raw token straight to its term's number (-1 for a stopword), so a batch
+    costs one dictionary lookup per token, in C, plus tokenize()'s work once per new token.
+    """
+
+    def __init__(self) -> None:
+        self.terms: list[str] = []
+        self._term_ids: dict[str, int] = {}
+        self.ids: dict[str, int] = {}
+
+    def analyze(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(term numbers of all texts, one text after another; number of terms per text):
+        for each text exactly tokenize(text), as numbers."""
+        raw = [_raw_tokens(text) for text in texts]
+        flat = list(chain.from_iterable(raw))
+        ids = self.ids
+        missing = set(flat).difference(ids)
+        if missing:
+            new = sorted(missing)  # sorted: numbering independent of hash order
+            for token, term in zip(new, _terms(new), strict=True):
+                if term is None:
+                    ids[token] = -1
+                    continue
+                number = self._term_ids.get(term)
+                if number is None:
+                    number = self._term_ids[term] = len(self.terms)
+                    self.terms.append(term)
+                ids[token] = number
+        numbers = np.fromiter(map(ids.__getitem__, flat), dtype=np.int32, count=len(flat))
+        counts = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+        kept = numbers >= 0
+        if kept.all():
+            return numbers, counts
+        owner = np.repeat(np.arange(len(raw)), counts)
+        return numbers[kept], np.bincount(owner[kept], minlength=len(raw)).astype(np.int64)
+
+
+def _terms(tokens: list[str]) -> list[str | None]:
+    """[_term(t) for t in tokens], for many new tokens at once: numbers skip _word() (it
+    leaves them as they are), the British rules run only on words that could match them,
+    and Snowball stems the whole list in one call. The same terms, several times faster."""
+    words = [t if t.isascii() and t.isdigit() else _word(t) for t in tokens]
+    content = [w for w in words if w not in STOPWORDS]
+    british = []
+    for w in content:
+        if "is" in w or "ys" in w or "our" in w:  # every _BRITISH pattern needs one of these
+            for pattern, replacement in _BRITISH:
+                w = pattern.sub(replacement, w)
+        british.append(w)
+    stems = iter(_stemmer.stemWords(british))
+    return [None if w in STOPWORDS else next(stems) for w in words]

@@ -18,8 +18,9 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -134,8 +135,8 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_corpus_file(path: Path, root: Path | None, limit: int | None = MAX_DOCUMENT_BYTES) -> bytes:
-    """The bytes of one corpus file, read only if it is safe to.
+def open_corpus_file(path: Path, root: Path | None, limit: int | None = MAX_DOCUMENT_BYTES) -> BinaryIO:
+    """One corpus file, open for reading in binary, only if it is safe to read.
 
     Only a regular file is read, and only after stat() says it is at most `limit` bytes:
     a FIFO would hang start-up and /dev/zero would grow memory without bound. When `root`
@@ -166,10 +167,17 @@ def read_corpus_file(path: Path, root: Path | None, limit: int | None = MAX_DOCU
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "rb") as fh:
-        opened = os.fstat(fh.fileno())
-        if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
-            raise CorpusError(f"{path}: changed while it was being read; try again")
+    fh = os.fdopen(fd, "rb")
+    opened = os.fstat(fh.fileno())
+    if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+        fh.close()
+        raise CorpusError(f"{path}: changed while it was being read; try again")
+    return fh
+
+
+def read_corpus_file(path: Path, root: Path | None, limit: int | None = MAX_DOCUMENT_BYTES) -> bytes:
+    """The bytes of one corpus file, read only if it is safe to (see open_corpus_file)."""
+    with open_corpus_file(path, root, limit) as fh:
         try:
             data = fh.read(-1 if limit is None else limit + 1)
         except OSError as exc:
@@ -333,24 +341,95 @@ def _load_jsonl(path: Path) -> list[Document]:
     for number, line in enumerate(
         read_corpus_text(path, None, limit=MAX_JSONL_BYTES, by_line=True).split("\n"), start=1
     ):
-        if not line.strip():
-            continue
-        source = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(f"{source}: not valid JSON ({exc.msg}, column {exc.colno})") from None
-        except RecursionError:
-            raise CorpusError(f"{source}: JSON nested too deeply to be a document") from None
-        if not isinstance(record, dict):
-            raise CorpusError(f"{source}: not a JSON object (each line must be one {{...}} document)")
-        if "id" not in record and "_id" not in record:
-            raise CorpusError(f"{source}: missing id (give 'id' or '_id')")
-        text = record.get("text")
-        if not isinstance(text, str):
-            raise CorpusError(f"{source}: missing text (each line needs a 'text' string)")
-        documents.append(_document(record, text, source, default_id="", title_fallback=True))
+        doc = _jsonl_document(path, number, line)
+        if doc is not None:
+            documents.append(doc)
     return documents
+
+
+def _jsonl_document(path: Path, number: int, line: str) -> Document | None:
+    """The document on line `number` of a JSONL corpus (None for a blank line)."""
+    if not line.strip():
+        return None
+    source = f"{path}:{number}"
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"{source}: not valid JSON ({exc.msg}, column {exc.colno})") from None
+    except RecursionError:
+        raise CorpusError(f"{source}: JSON nested too deeply to be a document") from None
+    if not isinstance(record, dict):
+        raise CorpusError(f"{source}: not a JSON object (each line must be one {{...}} document)")
+    if "id" not in record and "_id" not in record:
+        raise CorpusError(f"{source}: missing id (give 'id' or '_id')")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise CorpusError(f"{source}: missing text (each line needs a 'text' string)")
+    return _document(record, text, source, default_id="", title_fallback=True)
+
+
+def iter_corpus(path: Path | str) -> Iterator[Document]:
+    """load_corpus() one document at a time, for large corpora: a .jsonl file is read line
+    by line, never whole. Raises the same CorpusError as load_corpus() for the same file
+    (as soon as it reaches the bad line), so a caller that stops on it loads nothing."""
+    path = Path(path)
+    if not (path.suffix.lower() == ".jsonl" and (path.exists() or path.is_symlink()) and not path.is_dir()):
+        yield from load_corpus(path)
+        return
+    seen: dict[str, int] = {}
+    for number, offset, raw in jsonl_lines(path):
+        doc = jsonl_line_document(path, number, offset, raw)
+        if doc is None:
+            continue
+        if doc.id in seen:
+            raise CorpusError(
+                f"{doc.source}: duplicate document id {doc.id!r} (also in {path}:{seen[doc.id]})"
+            )
+        seen[doc.id] = number
+        yield doc
+    if not seen:
+        raise CorpusError(f"{path}: the corpus is empty (no .md, .txt or JSONL documents)")
+
+
+def jsonl_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, file offset, bytes) of each line of a JSONL corpus, read as it goes,
+    with read_corpus_file's checks (a regular file, at most MAX_JSONL_BYTES)."""
+    with open_corpus_file(path, None, MAX_JSONL_BYTES) as fh:
+        offset = 0
+        number = 0
+        while True:
+            try:
+                raw = fh.readline()
+            except OSError as exc:
+                raise CorpusError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+            if not raw:
+                break
+            start = offset
+            offset += len(raw)
+            if offset > MAX_JSONL_BYTES:
+                raise CorpusError(f"{path}: too large (more than {MAX_JSONL_BYTES:,} bytes)")
+            if start == 0 and raw.startswith(b"\xef\xbb\xbf"):
+                raw, start = raw[3:], 3
+            if b"\r" not in raw:
+                number += 1
+                yield number, start, raw
+                continue
+            # A lone CR ends a line too (as in _read_text); CRLF is one line end.
+            for piece in raw.replace(b"\r\n", b"\n").split(b"\r"):
+                number += 1
+                yield number, start + raw.find(piece), piece
+
+
+def jsonl_line_document(path: Path, number: int, offset: int, raw: bytes) -> Document | None:
+    """The document on one line of a JSONL corpus (None for a blank line)."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(
+            f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {offset + exc.start}); "
+            "save the file as UTF-8"
+        ) from None
+    return _jsonl_document(path, number, line)
 
 
 def load_synonyms(path: Path | str) -> list[tuple[str, ...]]:

@@ -19,9 +19,15 @@ rank-bm25 adds idf*delta for every query term to every passage, even one without
 term; we keep that constant so the scores are identical, and it cannot change a ranking.
 
 Why not just call rank-bm25: its get_scores walks every passage in Python for every
-query term (about 155 ms at 100k passages). Here each term's contribution is
-precomputed per passage in CSR postings, so a question touches only the passages that
-contain its terms.
+query term (about 155 ms at 100k passages). Here the postings are CSR arrays, so a
+question touches only the passages that contain its terms.
+
+Compact storage: a posting is its passage number (int32) and a code (uint16 for any
+realistic corpus) naming its (term frequency, passage length) pair; a small table per
+code holds tf*(k1+1) and the length norm + tf, so a term's weights are
+idf * table_a[codes] / table_b[codes]: the very float64 operations rank-bm25's formula
+does, in the same order, so scores are bit for bit those of precomputed weights, at 6
+bytes a posting instead of 12.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
 
@@ -39,8 +46,9 @@ from retrieval.errors import IndexFileError
 K1 = 1.2
 B = 0.75
 DELTA = 1.0
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 BUILD_CHUNK = 65_536  # passages per step of the build (and per progress report)
+DENSE_CODE_TABLE = 1 << 24  # (tf, length) pairs looked up in a dense table up to this many
 
 
 class BM25Index:
@@ -52,7 +60,9 @@ class BM25Index:
         idf: np.ndarray,
         indptr: np.ndarray,
         postings: np.ndarray,
-        weights: np.ndarray,
+        codes: np.ndarray,
+        code_tf: np.ndarray,
+        code_length: np.ndarray,
         doc_lengths: np.ndarray,
         params: Mapping[str, float],
     ) -> None:
@@ -60,10 +70,16 @@ class BM25Index:
         self.idf = idf
         self.indptr = indptr
         self.postings = postings
-        self.weights = weights
+        self.codes = codes
+        self.code_tf = code_tf
+        self.code_length = code_length
         self.doc_lengths = doc_lengths
         self.params = dict(params)
         self.size = int(doc_lengths.shape[0])
+        k1, b, avgdl = self.params["k1"], self.params["b"], self.params["avgdl"]
+        # rank-bm25's tf * (k1 + 1) and k1 * (1 - b + b * dl / avgdl) + tf, per code.
+        self._numerator = code_tf.astype(np.int64) * (k1 + 1)
+        self._denominator = k1 * (1 - b + b * code_length.astype(np.int64) / avgdl) + code_tf.astype(np.int64)
 
     # -- building -----------------------------------------------------------------------
 
@@ -83,45 +99,33 @@ class BM25Index:
         n_docs = len(corpus_tokens)
         if n_docs == 0:
             raise ValueError("cannot index an empty corpus")
-        lengths = np.fromiter(map(len, corpus_tokens), dtype=np.int64, count=n_docs)
-        total = int(lengths.sum())
-        # Term ids in order of first occurrence, a chunk of passages at a time; inside a
-        # chunk, C-level iteration (dict.fromkeys, map) rather than a Python loop per
-        # token: 3x faster on 100k passages.
-        vocabulary: dict[str, int] = {}
-        term_ids = np.empty(total, dtype=np.int64)
+        builder = IndexBuilder()
+        terms: dict[str, int] = {}
         passages = iter(corpus_tokens)
-        done = pos = 0
+        done = 0
         while done < n_docs:
             chunk = list(islice(passages, BUILD_CHUNK))
             if not chunk:
                 raise ValueError("the corpus yielded fewer passages than its length")
-            new = [t for t in dict.fromkeys(chain.from_iterable(chunk)) if t not in vocabulary]
-            vocabulary.update(zip(new, range(len(vocabulary), len(vocabulary) + len(new)), strict=True))
-            count = int(lengths[done : done + len(chunk)].sum())
-            term_ids[pos : pos + count] = np.fromiter(
-                map(vocabulary.__getitem__, chain.from_iterable(chunk)), dtype=np.int64, count=count
+            # C-level iteration (dict.fromkeys, map) rather than a Python loop per token.
+            new = [t for t in dict.fromkeys(chain.from_iterable(chunk)) if t not in terms]
+            terms.update(zip(new, range(len(terms), len(terms) + len(new)), strict=True))
+            lengths = np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk))
+            ids = np.fromiter(
+                map(terms.__getitem__, chain.from_iterable(chunk)), dtype=np.int32, count=int(lengths.sum())
             )
-            done, pos = done + len(chunk), pos + count
+            builder.add(ids, lengths)
+            done += len(chunk)
             if progress is not None:
                 progress(done)
-        doc_ids = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-        # One sort gives, per (term, passage) pair, its term frequency, grouped by term.
-        keys, tf = np.unique(term_ids * n_docs + doc_ids, return_counts=True)
-        post_terms = keys // n_docs
-        postings = (keys % n_docs).astype(np.int32)
-        n_terms = len(vocabulary)
-        df = np.bincount(post_terms, minlength=n_terms)
-        indptr = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(df, out=indptr[1:])
-        avgdl = total / n_docs
-        idf = np.log((n_docs + 1) / df)  # rank-bm25 BM25Plus._calc_idf
-        norm = k1 * (1 - b + b * lengths[postings] / avgdl)
-        weights = idf[post_terms] * (tf * (k1 + 1)) / (norm + tf)
-        params = {"k1": k1, "b": b, "delta": delta, "avgdl": avgdl}
-        return cls(vocabulary, idf, indptr, postings, weights, lengths, params)
+        return builder.finish(list(terms), k1=k1, b=b, delta=delta)
 
     # -- scoring ------------------------------------------------------------------------
+
+    def term_weights(self, tid: int) -> np.ndarray:
+        """BM25Plus weight of term `tid` in each passage of its postings (float64)."""
+        codes = self.codes[self.indptr[tid] : self.indptr[tid + 1]]
+        return self.idf[tid] * self._numerator[codes] / self._denominator[codes]
 
     def scores(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
         """BM25Plus score of every passage, exactly as rank-bm25's get_scores. A sequence
@@ -136,14 +140,12 @@ class BM25Index:
     def evidence(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
         """Each passage's score above the baseline: the part earned by the terms it holds."""
         scores = np.zeros(self.size, dtype=np.float64)
-        for term, weight in _as_weights(query).items():
-            tid = self.vocabulary.get(term)
-            if tid is None:
-                continue  # rank-bm25: idf.get(q) or 0
-            start, end = self.indptr[tid], self.indptr[tid + 1]
+        for tid, weight in self._known(_as_weights(query)):
+            contribution = self.term_weights(tid)
+            if weight != 1.0:
+                contribution = weight * contribution
             # A term's postings are distinct passages, so a fancy-index += is exact.
-            contribution = self.weights[start:end] if weight == 1.0 else weight * self.weights[start:end]
-            scores[self.postings[start:end]] += contribution
+            scores[self.postings[self.indptr[tid] : self.indptr[tid + 1]]] += contribution
         return scores
 
     def baseline(self, query: Mapping[str, float] | Sequence[str]) -> float:
@@ -157,13 +159,42 @@ class BM25Index:
 
     def top(self, query: Mapping[str, float] | Sequence[str], k: int) -> list[tuple[int, float]]:
         """(passage number, score) of the k best passages that contain a query term, best
-        first; equal scores in passage order."""
+        first; equal scores in passage order.
+
+        Only the passages in the query terms' postings are candidates (rank-bm25's
+        get_top_n would also return passages without any query term; we don't): the scores
+        are summed in a dense vector, but the selection looks at the candidates alone,
+        never at every passage (at 1M passages that is most of the cost)."""
         weighted = _as_weights(query)
-        if not any(t in self.vocabulary for t in weighted):
+        known = self._known(weighted)
+        if not known or k <= 0:
             return []
-        scores = self.scores(weighted)
-        # rank-bm25's get_top_n would return passages without any query term; we don't.
-        return best_k_dense(scores, k, above=self.baseline(weighted) + 1e-12)
+        constant = self.baseline(weighted)
+        scores = np.zeros(self.size, dtype=np.float64)
+        parts = []
+        for tid, weight in known:
+            contribution = self.term_weights(tid)
+            if weight != 1.0:
+                contribution = weight * contribution
+            postings = self.postings[self.indptr[tid] : self.indptr[tid + 1]]
+            scores[postings] += contribution
+            parts.append(postings)
+        candidates = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        values = scores[candidates] + constant if constant else scores[candidates]
+        # A passage appears once per query term it holds, so the (k x terms)-th best value
+        # is at most the k-th best passage's score: everything at or above it is enough.
+        room = k * len(parts)
+        if values.shape[0] > room:
+            threshold = -np.partition(-values, room - 1)[room - 1]
+            candidates = candidates[values >= threshold]
+        if len(parts) > 1:
+            candidates = np.unique(candidates)  # one term's postings are distinct already
+        picked = scores[candidates] + constant if constant else scores[candidates]
+        above = constant + 1e-12
+        eligible = picked > above
+        candidates, picked = candidates[eligible], picked[eligible]
+        order = np.lexsort((candidates, -picked))[:k]
+        return list(zip(candidates[order].tolist(), picked[order].tolist(), strict=True))
 
     def contains(self, term: str, passage: int) -> bool:
         """Whether passage number `passage` contains the analyzed term."""
@@ -198,7 +229,7 @@ class BM25Index:
         benchmark dependency only: no production module imports it."""
         inverse = {tid: term for term, tid in self.vocabulary.items()}
         corpus: list[list[str]] = [[] for _ in range(self.size)]
-        tfs = self._term_frequencies()
+        tfs = self.code_tf[self.codes]
         for tid in range(len(inverse)):
             start, end = self.indptr[tid], self.indptr[tid + 1]
             for doc, tf in zip(self.postings[start:end].tolist(), tfs[start:end].tolist(), strict=True):
@@ -208,15 +239,8 @@ class BM25Index:
             corpus[doc].extend(["\x00pad"] * (length - len(corpus[doc])))
         return corpus
 
-    def _term_frequencies(self) -> np.ndarray:
-        """Invert the stored weights back to term frequencies (exact up to rounding)."""
-        k1, b, avgdl = self.params["k1"], self.params["b"], self.params["avgdl"]
-        n_terms = len(self.indptr) - 1
-        term_of = np.repeat(np.arange(n_terms), np.diff(self.indptr))
-        norm = k1 * (1 - b + b * self.doc_lengths[self.postings] / avgdl)
-        ratio = self.weights / self.idf[term_of]  # = tf (k1+1) / (norm + tf)
-        tfs: np.ndarray = np.rint(ratio * norm / (k1 + 1 - ratio)).astype(np.int64)
-        return tfs
+    def _known(self, weighted: Mapping[str, float]) -> list[tuple[int, float]]:
+        return [(self.vocabulary[t], w) for t, w in weighted.items() if t in self.vocabulary]
 
     # -- persistence --------------------------------------------------------------------
 
@@ -227,9 +251,11 @@ class BM25Index:
             "idf": self.idf,
             "indptr": self.indptr,
             "postings": self.postings,
-            "weights": self.weights,
+            "codes": self.codes,
+            "code_tf": self.code_tf,
+            "code_length": self.code_length,
             "doc_lengths": self.doc_lengths,
-            "vocabulary": np.frombuffer(json.dumps(terms).encode(), dtype=np.uint8),
+            "vocabulary": np.frombuffer(json.dumps(terms, ensure_ascii=False).encode(), dtype=np.uint8),
             "params": np.frombuffer(json.dumps(self.params).encode(), dtype=np.uint8),
         }
 
@@ -238,13 +264,18 @@ class BM25Index:
         try:
             terms = json.loads(bytes(arrays["vocabulary"]).decode())
             params = json.loads(bytes(arrays["params"]).decode())
+            codes = np.asarray(arrays["codes"])
+            if codes.dtype not in (np.uint16, np.uint32):
+                raise ValueError(f"codes of type {codes.dtype}")
             index = cls(
                 {t: i for i, t in enumerate(terms)},
                 np.asarray(arrays["idf"], dtype=np.float64),
                 np.asarray(arrays["indptr"], dtype=np.int64),
                 np.asarray(arrays["postings"], dtype=np.int32),
-                np.asarray(arrays["weights"], dtype=np.float64),
-                np.asarray(arrays["doc_lengths"], dtype=np.int64),
+                codes,
+                np.asarray(arrays["code_tf"], dtype=np.int32),
+                np.asarray(arrays["code_length"], dtype=np.int32),
+                np.asarray(arrays["doc_lengths"], dtype=np.int32),
                 params,
             )
         except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
@@ -253,13 +284,231 @@ class BM25Index:
         if (
             index.idf.shape != (n_terms,)
             or index.indptr.shape != (n_terms + 1,)
-            or index.postings.shape != index.weights.shape
+            or index.postings.shape != index.codes.shape
+            or index.code_tf.shape != index.code_length.shape
             or (index.indptr[-1] if n_terms else 0) != index.postings.shape[0]
             or (index.postings.size and (index.postings.min() < 0 or index.postings.max() >= index.size))
+            or (index.codes.size and int(index.codes.max()) >= index.code_tf.shape[0])
             or not {"k1", "b", "delta", "avgdl"} <= set(params)
         ):
             raise IndexFileError(f"{source}: the index data is inconsistent (damaged or truncated file)")
         return index
+
+
+class IndexBuilder:
+    """Builds a BM25Index from chunks of term ids, never holding the corpus as tokens.
+
+    Each chunk (up to 65,536 passages) is reduced at once to its postings, sorted by term:
+    the passage's number inside the chunk (uint16) and the term frequency. finish() lays
+    the chunks' postings out term by term (chunk after chunk, so each term's postings
+    stay in passage order) and codes each (tf, length) pair. Term ids are the caller's
+    (any dense numbering); the index numbers its terms in order of first occurrence.
+    """
+
+    def __init__(self) -> None:
+        self._local = np.full(0, -1, dtype=np.int64)  # caller's term id -> this index's
+        self._n_terms = 0
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._lengths: list[np.ndarray] = []
+
+    def add(self, ids: np.ndarray, lengths: np.ndarray) -> None:
+        """Add passages: `ids` are their terms, passage after passage; `lengths` their counts."""
+        for chunk in reduce_chunks(ids, lengths):
+            self.add_reduced(chunk)
+
+    def add_reduced(self, chunk: ReducedChunk, term_map: np.ndarray | None = None) -> None:
+        """Add a chunk from reduce_chunks(); `term_map` maps its term ids to the caller's
+        (when the chunk was reduced elsewhere, with term ids of its own)."""
+        order = chunk.first_seen if term_map is None else term_map[chunk.first_seen]
+        if order.size:
+            top = int(order.max()) + 1
+            if top > self._local.shape[0]:
+                grown = np.full(max(top, 2 * self._local.shape[0]), -1, dtype=np.int64)
+                grown[: self._local.shape[0]] = self._local
+                self._local = grown
+            # Terms new to this index, numbered in order of first occurrence.
+            new = order[self._local[order] < 0]
+            self._local[new] = np.arange(self._n_terms, self._n_terms + new.size)
+            self._n_terms += new.size
+        group_terms = chunk.group_terms if term_map is None else term_map[chunk.group_terms]
+        self._chunks.append(
+            (self._local[group_terms].astype(np.int32), chunk.group_sizes, chunk.passages, chunk.tf)
+        )
+        self._lengths.append(chunk.lengths)
+
+    def finish(
+        self,
+        terms: Sequence[str],
+        k1: float = K1,
+        b: float = B,
+        delta: float = DELTA,
+        keep: np.ndarray | None = None,
+    ) -> BM25Index:
+        """The index; `terms[i]` is the text of the caller's term id i. With `keep` (a bool
+        per passage added), only those passages are indexed, numbered in order."""
+        if keep is not None:
+            self._keep_only(np.asarray(keep, dtype=bool))
+        lengths = np.concatenate(self._lengths) if self._lengths else np.empty(0, dtype=np.int32)
+        n_docs = int(lengths.shape[0])
+        if n_docs == 0:
+            raise ValueError("cannot index an empty corpus")
+        n_terms = self._n_terms
+        df = np.zeros(n_terms, dtype=np.int64)
+        for group_terms, group_sizes, _, _ in self._chunks:
+            df[group_terms] += group_sizes
+        indptr = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        total = int(indptr[-1])
+        postings = np.empty(total, dtype=np.int32)
+        big_tf = any(chunk[3].dtype == np.uint32 for chunk in self._chunks)
+        tfs = np.empty(total, dtype=np.uint32 if big_tf else np.uint16)
+        cursor = indptr[:-1].copy()
+        offset = 0
+        chunk_lengths = [c.shape[0] for c in self._lengths]
+        while self._chunks:  # consumed front to back, so each chunk is freed once placed
+            group_terms, group_sizes, passages, tf = self._chunks.pop(0)
+            group_starts = np.concatenate(([0], np.cumsum(group_sizes[:-1], dtype=np.int64)))
+            where = np.repeat(cursor[group_terms] - group_starts, group_sizes) + np.arange(
+                passages.shape[0], dtype=np.int64
+            )
+            postings[where] = passages.astype(np.int32) + offset
+            tfs[where] = tf
+            cursor[group_terms] += group_sizes
+            offset += chunk_lengths.pop(0)
+        self._lengths = []
+        codes, code_tf, code_length = _code_pairs(tfs, lengths, postings)
+        del tfs
+        avgdl = float(lengths.sum(dtype=np.int64)) / n_docs
+        idf = np.log((n_docs + 1) / df)  # rank-bm25 BM25Plus._calc_idf
+        inverse = np.empty(n_terms, dtype=np.int64)
+        inverse[self._local[self._local >= 0]] = np.flatnonzero(self._local >= 0)
+        vocabulary = {terms[g]: i for i, g in enumerate(inverse.tolist())}
+        params = {"k1": k1, "b": b, "delta": delta, "avgdl": avgdl}
+        return BM25Index(vocabulary, idf, indptr, postings, codes, code_tf, code_length, lengths, params)
+
+    def _keep_only(self, keep: np.ndarray) -> None:
+        """Drop the postings of passages not kept, and terms left in no passage."""
+        chunks = []
+        offset = 0
+        for (group_terms, group_sizes, passages, tf), lengths in zip(
+            self._chunks, self._lengths, strict=True
+        ):
+            kept = keep[offset : offset + lengths.shape[0]]
+            offset += lengths.shape[0]
+            number = np.cumsum(kept) - 1
+            held = kept[passages]
+            group_starts = np.concatenate(([0], np.cumsum(group_sizes[:-1], dtype=np.int64)))
+            sizes = np.add.reduceat(held.astype(np.int32), group_starts) if held.size else group_sizes
+            present = sizes > 0
+            chunks.append(
+                (
+                    group_terms[present],
+                    sizes[present].astype(np.int32),
+                    number[passages[held]].astype(np.uint16),
+                    tf[held],
+                )
+            )
+        if offset != keep.shape[0]:
+            raise ValueError("keep must give one flag per passage added")
+        self._chunks = chunks
+        self._lengths = [
+            lengths[keep[s : s + lengths.shape[0]]]
+            for s, lengths in zip(
+                np.cumsum([0] + [x.shape[0] for x in self._lengths[:-1]]).tolist(), self._lengths, strict=True
+            )
+        ]
+        df = np.zeros(self._n_terms, dtype=np.int64)
+        for group_terms, group_sizes, _, _ in self._chunks:
+            df[group_terms] += group_sizes
+        used = df > 0
+        renumber = np.cumsum(used) - 1
+        self._chunks = [(renumber[g].astype(np.int32), z, p, t) for g, z, p, t in self._chunks]
+        mapped = self._local >= 0
+        mapped[mapped] = used[self._local[mapped]]
+        self._local = np.where(mapped, renumber[np.maximum(self._local, 0)], -1)
+        self._n_terms = int(used.sum())
+
+
+@dataclass
+class ReducedChunk:
+    """Up to BUILD_CHUNK passages as postings grouped by term (see IndexBuilder)."""
+
+    first_seen: np.ndarray  # the chunk's distinct term ids, in order of first occurrence
+    group_terms: np.ndarray  # term id of each group of postings
+    group_sizes: np.ndarray  # postings per group
+    passages: np.ndarray  # (uint16) passage number inside the chunk, per posting
+    tf: np.ndarray  # term frequency per posting
+    lengths: np.ndarray  # (int32) terms per passage
+
+
+def reduce_chunks(ids: np.ndarray, lengths: np.ndarray) -> list[ReducedChunk]:
+    """Passages' term ids (one passage after another) reduced to postings, BUILD_CHUNK
+    passages a chunk. Pure, so it can run in a worker process."""
+    n = int(lengths.shape[0])
+    if n > BUILD_CHUNK:
+        offsets = np.concatenate(([0], np.cumsum(lengths)))
+        return [
+            chunk
+            for start in range(0, n, BUILD_CHUNK)
+            for chunk in reduce_chunks(
+                ids[offsets[start] : offsets[min(start + BUILD_CHUNK, n)]],
+                lengths[start : start + BUILD_CHUNK],
+            )
+        ]
+    if n == 0:
+        return []
+    ids = np.asarray(ids, dtype=np.int64)
+    seen, first = np.unique(ids, return_index=True)
+    first_seen = seen[np.argsort(first, kind="stable")]
+    passage = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    keys, tf = np.unique(ids * n + passage, return_counts=True)
+    terms = keys // n
+    starts = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
+    tf_type = np.uint16 if tf.size == 0 or tf.max() <= np.iinfo(np.uint16).max else np.uint32
+    return [
+        ReducedChunk(
+            first_seen=first_seen,
+            group_terms=terms[starts],
+            group_sizes=np.diff(np.append(starts, terms.shape[0])).astype(np.int32),
+            passages=(keys % n).astype(np.uint16),
+            tf=tf.astype(tf_type),
+            lengths=np.asarray(lengths, dtype=np.int32),
+        )
+    ]
+
+
+def _code_pairs(
+    tfs: np.ndarray, lengths: np.ndarray, postings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code of each posting, tf of each code, passage length of each code)."""
+    width = int(lengths.max()) + 1 if lengths.size else 1
+    block = 1 << 22  # postings per step: bounded temporaries
+    top_tf = int(tfs.max()) + 1 if tfs.size else 1
+    if top_tf * width <= DENSE_CODE_TABLE:
+        present = np.zeros(top_tf * width, dtype=bool)
+        for start in range(0, tfs.shape[0], block):
+            end = start + block
+            present[tfs[start:end].astype(np.int64) * width + lengths[postings[start:end]]] = True
+        keys = np.flatnonzero(present)
+        table = np.full(top_tf * width, -1, dtype=np.int64)
+        table[keys] = np.arange(keys.shape[0])
+        lookup = table.__getitem__
+    else:
+        parts = [
+            np.unique(tfs[s : s + block].astype(np.int64) * width + lengths[postings[s : s + block]])
+            for s in range(0, tfs.shape[0], block)
+        ]
+        keys = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+        def lookup(k: np.ndarray) -> np.ndarray:
+            return np.searchsorted(keys, k)
+
+    code_type = np.uint16 if keys.shape[0] <= 1 << 16 else np.uint32
+    codes = np.empty(tfs.shape[0], dtype=code_type)
+    for start in range(0, tfs.shape[0], block):
+        end = start + block
+        codes[start:end] = lookup(tfs[start:end].astype(np.int64) * width + lengths[postings[start:end]])
+    return codes, (keys // width).astype(np.int32), (keys % width).astype(np.int32)
 
 
 def best_k_dense(scores: np.ndarray, k: int, above: float) -> list[tuple[int, float]]:

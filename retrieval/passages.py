@@ -7,10 +7,15 @@ is one passage; a long one is split between sentences; a run of very short parag
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
 
 from retrieval.models import Document, Passage
 
@@ -52,8 +57,8 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
-def _sections(text: str) -> Iterator[tuple[str | None, list[str]]]:
-    """(heading, paragraphs) runs of a Markdown-ish text; list items are their own paragraphs."""
+def _sections(lines: list[str]) -> Iterator[tuple[str | None, list[str]]]:
+    """(heading, paragraphs) runs of a Markdown-ish text's lines; list items are their own paragraphs."""
     heading: str | None = None
     paragraphs: list[str] = []
     current: list[str] = []
@@ -63,7 +68,7 @@ def _sections(text: str) -> Iterator[tuple[str | None, list[str]]]:
             paragraphs.append(" ".join(current))
             current.clear()
 
-    for line in text.splitlines():
+    for line in lines:
         stripped = line.strip()
         found = _HEADING.match(line)
         if found:
@@ -108,10 +113,27 @@ def _chunks(paragraph: str) -> Iterator[str]:
 
 def split_document(doc: Document) -> list[Passage]:
     """The passages of one document, in reading order, with their section headings."""
-    passages: list[Passage] = []
-    # A tail only joins a passage of its own section (counted by position, not by heading:
-    # two sections may share a heading, or have none).
-    for heading, paragraphs in _sections(doc.text):
+    return [
+        Passage(id=f"{doc.id}#{n}", doc_id=doc.id, section=heading, text=text)
+        for n, (heading, text) in enumerate(split_text(doc.text))
+    ]
+
+
+def split_text(text: str) -> list[tuple[str | None, str]]:
+    """(section heading, passage text) of each passage of a document's text, in order."""
+    lines = text.splitlines()
+    if len(lines) <= 1:
+        # One line (most of a wiki export or a benchmark corpus): one paragraph, unless the
+        # line is a heading; what the general path below gives, without its bookkeeping.
+        words = text.split()
+        if not words or _HEADING.match(text):
+            return []
+        if len(words) <= MAX_WORDS:
+            return [(None, " ".join(words))]
+    passages: list[tuple[str | None, str]] = []
+    for heading, paragraphs in _sections(lines):
+        # A tail only joins a passage of its own section (counted by position, not by
+        # heading: two sections may share a heading, or have none).
         first_passage = len(passages)
         pending: list[str] = []
         pending_words = 0
@@ -119,25 +141,21 @@ def split_document(doc: Document) -> list[Passage]:
             for chunk in _chunks(paragraph):
                 n = _word_count(chunk)
                 if pending and pending_words + n > MAX_WORDS:
-                    passages.append(_passage(doc, heading, pending, len(passages)))
+                    passages.append((heading, "\n".join(pending)))
                     pending, pending_words = [], 0
                 pending.append(chunk)
                 pending_words += n
                 if pending_words >= MIN_WORDS:
-                    passages.append(_passage(doc, heading, pending, len(passages)))
+                    passages.append((heading, "\n".join(pending)))
                     pending, pending_words = [], 0
         if pending:
             # A short tail joins the previous passage of the same section when it fits.
-            last = passages[-1] if len(passages) > first_passage else None
-            if last is not None and _word_count(last.text) + pending_words <= MAX_WORDS:
-                passages[-1] = _passage(doc, heading, [last.text, *pending], len(passages) - 1)
+            last = passages[-1][1] if len(passages) > first_passage else None
+            if last is not None and _word_count(last) + pending_words <= MAX_WORDS:
+                passages[-1] = (heading, "\n".join([last, *pending]))
             else:
-                passages.append(_passage(doc, heading, pending, len(passages)))
+                passages.append((heading, "\n".join(pending)))
     return passages
-
-
-def _passage(doc: Document, heading: str | None, chunks: list[str], n: int) -> Passage:
-    return Passage(id=f"{doc.id}#{n}", doc_id=doc.id, section=heading, text="\n".join(chunks))
 
 
 # ASCII characters other than [0-9a-z%+] become spaces (str.translate is much faster than
@@ -220,3 +238,241 @@ def deduplicate(passages: Iterable[Passage]) -> tuple[list[Passage], list[Passag
         for anchor in anchors:
             by_anchor.setdefault(anchor, []).append(index)
     return kept, removed
+
+
+# -- the same de-duplication, in batches (index builds) ------------------------------------
+#
+# deduplicate() above is the definition; the functions below give the same answer for a
+# whole corpus without a Python set per passage. A passage is removed exactly when an
+# earlier kept passage shares `needed` of its anchors and overlaps it by >= 80%. So:
+# 1. later exact copies of a passage's normalised text are always removed (they share
+#    everything with the first copy, or with whatever removed it);
+# 2. pairs sharing two anchors share one of the six anchor pairs: grouping passages by
+#    anchor pair finds them all without comparing every pair;
+# 3. most such pairs (two passages quoting the same sentence) are far below 80%: a cheap
+#    bound rules them out exactly. Below u (the smaller of the two passages' 16th-smallest
+#    shingle under a second hash) both shingle sets are known, and every shingle there that
+#    only one of them has counts towards |A ^ B|, which must be <= (|A| + |B|) / 9 for a
+#    Jaccard overlap of 0.8;
+# 4. the few pairs left are checked exactly, as deduplicate() does, and resolved in order.
+
+_SENTINEL64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_SENTINEL32 = np.uint32(0xFFFFFFFF)
+PREFIX = 16
+_MASK61 = np.uint64((1 << 61) - 1)
+_SHINGLE_FACTORS = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2B2AE3D))
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
+PAIRS_PER_STEP = 1 << 21
+
+
+@dataclass
+class Sketches:
+    """Per-passage near-duplicate sketches, as arrays (see deduplicate())."""
+
+    anchors: np.ndarray  # (n, ANCHORS) uint64, the smallest shingle hashes; _SENTINEL64 pads
+    n_anchors: np.ndarray  # (n,) how many anchors
+    sizes: np.ndarray  # (n,) distinct shingles
+    prefix: np.ndarray  # (n, PREFIX) uint32, the smallest distinct second hashes; _SENTINEL32 pads
+    prefix_sizes: np.ndarray  # (n,) distinct second hashes (all of them are in prefix when <= PREFIX)
+    norm_keys: np.ndarray  # (n, 2) uint64, a 128-bit digest of the normalised text
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[Sketches]) -> Sketches:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
+
+
+def sketch(texts: Sequence[str]) -> Sketches:
+    """Sketches of passage texts: the anchors and sizes deduplicate() uses, and more."""
+    n = len(texts)
+    norms = [normalise(t) for t in texts]
+    words = [norm.split() for norm in norms]
+    flat = list(chain.from_iterable(words))
+    for w in set(flat).difference(_WORD_HASH):
+        _WORD_HASH[w] = zlib.crc32(w.encode()) | 1
+    counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
+    h = np.fromiter(map(_WORD_HASH.__getitem__, flat), dtype=np.uint64, count=len(flat))
+    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    ends = np.cumsum(counts)
+    values: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    if h.shape[0] >= 4:
+        a, b, c = _SHINGLE_FACTORS
+        # The same 4-gram hash as _shingles(): uint64 arithmetic wraps mod 2**64, and
+        # 2**61 divides 2**64, so masking to 61 bits gives Python's exact result.
+        window = (h[:-3] * a + h[1:-2] * b + h[2:-1] * c + h[3:]) & _MASK61
+        window_owner = owner[: h.shape[0] - 3]
+        valid = np.arange(h.shape[0] - 3) + 3 < ends[window_owner]
+        values.append(window[valid])
+        owners.append(window_owner[valid])
+    short = np.flatnonzero(counts < 4)
+    if short.size:
+        values.append(
+            np.array(
+                [hash(tuple(_WORD_HASH[w] for w in words[i])) & 0xFFFFFFFFFFFF for i in short.tolist()],
+                dtype=np.uint64,
+            )
+        )
+        owners.append(short)
+    vals = np.concatenate(values) if values else np.empty(0, dtype=np.uint64)
+    own = np.concatenate(owners) if owners else np.empty(0, dtype=np.int64)
+    anchors, sizes = _smallest_distinct(vals, own, n, ANCHORS, _SENTINEL64)
+    second = ((vals * _MIX) >> np.uint64(33)).astype(np.uint32)
+    prefix, prefix_sizes = _smallest_distinct(second, own, n, PREFIX, _SENTINEL32)
+    digests = b"".join(hashlib.blake2b(norm.encode(), digest_size=16).digest() for norm in norms)
+    return Sketches(
+        anchors=anchors,
+        n_anchors=np.minimum(sizes, ANCHORS).astype(np.int8),
+        sizes=sizes.astype(np.int32),
+        prefix=prefix,
+        prefix_sizes=prefix_sizes.astype(np.int32),
+        norm_keys=np.frombuffer(digests, dtype=np.uint64).reshape(n, 2).copy(),
+    )
+
+
+def _smallest_distinct(
+    values: np.ndarray, owner: np.ndarray, n: int, k: int, sentinel: np.generic
+) -> tuple[np.ndarray, np.ndarray]:
+    """((n, k) the k smallest distinct values of each owner, ascending; (n,) distinct counts)."""
+    # One sort of a packed key (owner in the high bits, the value's high bits below) is
+    # several times faster than a lexsort; where two different values share a packed key
+    # (a one-in-a-billion truncation tie) their order may be wrong, so lexsort then.
+    shift = 64 - max(int(n).bit_length(), 1)
+    drop = max(values.dtype.itemsize * 8 - shift, 0)
+    packed = (owner.astype(np.uint64) << np.uint64(shift)) | (values.astype(np.uint64) >> np.uint64(drop))
+    order = np.argsort(packed)
+    values, owner, packed = values[order], owner[order], packed[order]
+    tie = packed[1:] == packed[:-1]
+    if drop and (values[1:][tie] != values[:-1][tie]).any():
+        order = np.lexsort((values, owner))
+        values, owner = values[order], owner[order]
+    distinct = np.ones(values.shape[0], dtype=bool)
+    distinct[1:] = (owner[1:] != owner[:-1]) | (values[1:] != values[:-1])
+    values, owner = values[distinct], owner[distinct]
+    sizes = np.bincount(owner, minlength=n)
+    starts = np.cumsum(sizes) - sizes
+    rank = np.arange(values.shape[0]) - starts[owner]
+    smallest = np.full((n, k), sentinel, dtype=values.dtype)
+    keep = rank < k
+    smallest[owner[keep], rank[keep]] = values[keep]
+    return smallest, sizes
+
+
+def removed_duplicates(sk: Sketches, text_of: Callable[[int], str]) -> np.ndarray:
+    """Which passages deduplicate() removes (a bool array), from their sketches;
+    `text_of(i)` gives passage i's text, needed only for the few exact checks."""
+    n = sk.sizes.shape[0]
+    removed = np.zeros(n, dtype=bool)
+    if n == 0:
+        return removed
+    # 1. Later copies of the same normalised text.
+    keys = np.ascontiguousarray(sk.norm_keys).view(np.dtype((np.void, 16))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    first_of = first[inverse.ravel()]
+    for i in np.flatnonzero(first_of != np.arange(n)).tolist():
+        j = int(first_of[i])
+        removed[i] = normalise(text_of(i)) == normalise(text_of(j))
+    # 2. Candidate pairs (earlier, later) among the first copies.
+    edges: list[tuple[int, int]] = []
+    for earlier, later in _candidate_pairs(sk, ~removed):
+        ok = _bound_allows(sk, earlier, later)
+        edges.extend(zip(earlier[ok].tolist(), later[ok].tolist(), strict=True))
+    edges.extend(_single_anchor_pairs(sk, ~removed))
+    # 3. Exact checks, as deduplicate() does them, then resolution in passage order.
+    shingles: dict[int, set[int]] = {}
+
+    def shingles_of(i: int) -> set[int]:
+        if i not in shingles:
+            shingles[i] = _shingles(normalise(text_of(i)))
+        return shingles[i]
+
+    duplicate_of: dict[int, list[int]] = {}
+    for earlier, later in sorted(set(edges)):
+        needed = min(MIN_SHARED_ANCHORS, int(sk.n_anchors[later]))
+        shared = len(
+            set(sk.anchors[earlier, : sk.n_anchors[earlier]].tolist())
+            & set(sk.anchors[later, : sk.n_anchors[later]].tolist())
+        )
+        if shared < needed:
+            continue
+        a, b = shingles_of(earlier), shingles_of(later)
+        if len(a & b) / len(a | b) >= NEAR_DUPLICATE_JACCARD:
+            duplicate_of.setdefault(later, []).append(earlier)
+    for later in sorted(duplicate_of):
+        if any(not removed[e] for e in duplicate_of[later]):
+            removed[later] = True
+    return removed
+
+
+def _candidate_pairs(sk: Sketches, participants: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(earlier, later) arrays of passages sharing two anchors, a bounded batch at a time."""
+    pair_keys: list[np.ndarray] = []
+    pair_owner: list[np.ndarray] = []
+    for p in range(ANCHORS):
+        for q in range(p + 1, ANCHORS):
+            has = participants & (sk.n_anchors > q)
+            rows = np.flatnonzero(has)
+            pair_keys.append(sk.anchors[rows, p] * _MIX + sk.anchors[rows, q] * _MIX2)
+            pair_owner.append(rows)
+    keys = np.concatenate(pair_keys)
+    owner = np.concatenate(pair_owner)
+    order = np.lexsort((owner, keys))
+    keys, owner = keys[order], owner[order]
+    same = keys[1:] == keys[:-1]
+    if not same.any():
+        return
+    # Runs of equal keys of two or more: each element pairs with the later ones of its run.
+    start_flag = np.concatenate(([True], ~same))
+    run_start = np.flatnonzero(start_flag)
+    run_size = np.diff(np.append(run_start, keys.shape[0]))
+    run_of = np.repeat(np.arange(run_start.shape[0]), run_size)
+    position = np.arange(keys.shape[0])
+    later_count = run_start[run_of] + run_size[run_of] - position - 1
+    members = np.flatnonzero(later_count > 0)
+    counts = later_count[members]
+    done = 0
+    while done < members.shape[0]:
+        stop = done + 1 + int(np.searchsorted(np.cumsum(counts[done:]), PAIRS_PER_STEP))
+        part, c = members[done:stop], counts[done:stop]
+        first = np.repeat(part, c)
+        step = np.arange(first.shape[0]) - np.repeat(np.cumsum(c) - c, c) + 1
+        x, y = owner[first], owner[first + step]
+        yield np.minimum(x, y), np.maximum(x, y)
+        done = stop
+
+
+def _single_anchor_pairs(sk: Sketches, participants: np.ndarray) -> list[tuple[int, int]]:
+    """(earlier, later) where the later passage has one anchor and the earlier holds it."""
+    singles = np.flatnonzero(participants & (sk.n_anchors == 1))
+    if singles.size == 0:
+        return []
+    wanted = sk.anchors[singles, 0]
+    rows, cols = np.nonzero(np.isin(sk.anchors, wanted) & participants[:, None])
+    holders: dict[int, list[int]] = {}
+    for row, value in zip(rows.tolist(), sk.anchors[rows, cols].tolist(), strict=True):
+        holders.setdefault(value, []).append(row)
+    return [
+        (j, i)
+        for i, value in zip(singles.tolist(), wanted.tolist(), strict=True)
+        for j in holders.get(value, ())
+        if j < i
+    ]
+
+
+def _bound_allows(sk: Sketches, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """False where passages x and y certainly overlap by less than NEAR_DUPLICATE_JACCARD."""
+    a, b = sk.sizes[x].astype(np.int64), sk.sizes[y].astype(np.int64)
+    px, py = sk.prefix[x], sk.prefix[y]
+    # Everything below u is known on both sides (a side whose second hashes all fit in
+    # its prefix is known everywhere).
+    ux = np.where(sk.prefix_sizes[x] > PREFIX, px[:, -1], _SENTINEL32)
+    uy = np.where(sk.prefix_sizes[y] > PREFIX, py[:, -1], _SENTINEL32)
+    u = np.minimum(ux, uy)[:, None]
+    both = np.sort(np.concatenate((px, py), axis=1), axis=1)
+    known = (both <= u) & (both != _SENTINEL32)
+    common = (both[:, 1:] == both[:, :-1]) & known[:, 1:]
+    mismatches = known.sum(axis=1) - 2 * common.sum(axis=1)
+    # J >= 0.8 needs |A ^ B| <= (|A| + |B|) / 9; |A ^ B| >= |a - b| and >= mismatches
+    # (a 32-bit second hash can only merge shingles, which lowers the count: still a bound).
+    limit = a + b + 1  # one of slack against rounding in the exact check
+    return 9 * np.maximum(mismatches, np.abs(a - b)) <= limit

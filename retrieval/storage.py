@@ -84,6 +84,10 @@ class LazyPassages(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self._numbers)
 
+    def arrays(self) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """(text blob, offsets, number in its document, section number, sections), for saving."""
+        return self._blob, self._offsets, self._numbers, self._section_index, self._sections
+
     @overload
     def __getitem__(self, i: int) -> Passage: ...
     @overload
@@ -112,6 +116,10 @@ class LazyDocuments(Sequence[Document]):
         self._rows = rows
         self.ids = [str(row[0]) for row in rows]
 
+    def rows(self) -> list[list]:
+        """[id, title, url, authors, site] per document, as saved."""
+        return self._rows
+
     def __len__(self) -> int:
         return len(self._rows)
 
@@ -133,18 +141,27 @@ class LazyDocuments(Sequence[Document]):
 
 def save_index(parts: IndexParts, out: Path) -> None:
     """Write the index parts to `out` (atomically: a reader never sees half a file)."""
-    sections: dict[str, int] = {}
-    texts: list[bytes] = []
-    numbers = np.empty(len(parts.passages), dtype=np.int32)
-    section_index = np.empty(len(parts.passages), dtype=np.int32)
-    for n, passage in enumerate(parts.passages):
-        texts.append(passage.text.encode("utf-8"))
-        numbers[n] = int(passage.id.rsplit("#", 1)[1])
-        section_index[n] = (
-            -1 if passage.section is None else sections.setdefault(passage.section, len(sections))
-        )
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum([len(t) for t in texts], out=offsets[1:])
+    if isinstance(parts.passages, LazyPassages):  # already arrays: no object per passage
+        blob, offsets, numbers, section_index, section_list = parts.passages.arrays()
+    else:
+        sections: dict[str, int] = {}
+        texts: list[bytes] = []
+        numbers = np.empty(len(parts.passages), dtype=np.int32)
+        section_index = np.empty(len(parts.passages), dtype=np.int32)
+        for n, passage in enumerate(parts.passages):
+            texts.append(passage.text.encode("utf-8"))
+            numbers[n] = int(passage.id.rsplit("#", 1)[1])
+            section_index[n] = (
+                -1 if passage.section is None else sections.setdefault(passage.section, len(sections))
+            )
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in texts], out=offsets[1:])
+        blob, section_list = b"".join(texts), list(sections)
+    documents = (
+        parts.documents.rows()
+        if isinstance(parts.documents, LazyDocuments)
+        else [[d.id, d.title, d.url, list(d.authors), d.site] for d in parts.documents]
+    )
     meta = {
         "magic": MAGIC,
         "format": FORMAT_VERSION,
@@ -153,8 +170,8 @@ def save_index(parts: IndexParts, out: Path) -> None:
         "fingerprint": parts.corpus.digest,
         "corpus": parts.corpus.model_dump(mode="json"),
         "removed_duplicates": parts.removed_duplicates,
-        "documents": [[d.id, d.title, d.url, list(d.authors), d.site] for d in parts.documents],
-        "sections": list(sections),
+        "documents": documents,
+        "sections": section_list,
         "synonyms": parts.synonyms,
     }
     arrays = {f"passages_{k}": v for k, v in parts.search.passages.arrays().items()}
@@ -164,7 +181,7 @@ def save_index(parts: IndexParts, out: Path) -> None:
         passage_numbers=numbers,
         passage_sections=section_index,
         passage_offsets=offsets,
-        passage_texts=np.frombuffer(b"".join(texts), dtype=np.uint8),
+        passage_texts=np.frombuffer(blob, dtype=np.uint8),
         meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8),
     )
     out.parent.mkdir(parents=True, exist_ok=True)

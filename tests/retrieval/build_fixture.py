@@ -46,7 +46,8 @@ CRAFTED = [
     {
         "id": "headings",
         "title": "Repeated headings",
-        "text": "## Notes\n" + " ".join(f"Sentence {i} is about engineers and models." for i in range(16))
+        "text": "## Notes\n"
+        + " ".join(f"Sentence {i} is about engineers and models." for i in range(16))
         + "\n\n## Notes\nA short tail.\n\n## \nAnother tail.\n\n### Skills\n- Python.\n- SQL.\n- "
         "Statistics and probability.\n1. First item here.\n2) Second one.",
     },
@@ -123,7 +124,9 @@ def main() -> None:
     parser.add_argument("--corpus-too", action="store_true", help="also rewrite the corpus sample")
     if parser.parse_args().corpus_too or not CORPUS.exists():
         write_corpus()
-    EXPECTED.write_text(json.dumps(reference_output(CORPUS), ensure_ascii=False, separators=(",", ":")) + "\n")
+    EXPECTED.write_text(
+        json.dumps(reference_output(CORPUS), ensure_ascii=False, separators=(",", ":")) + "\n"
+    )
     print(f"wrote {EXPECTED}", file=sys.stderr)
 
 

@@ -119,7 +119,7 @@ def test_a_flipped_byte_inside_the_arrays_is_caught(corpus: Path, saved: Path) -
     # The archive's CRC-32 per member catches damage that keeps every array's shape.
     data = bytearray(saved.read_bytes())
     with zipfile.ZipFile(saved) as z:
-        member = z.getinfo("passages_weights.npy")
+        member = z.getinfo("passages_codes.npy")
     data[member.header_offset + 30 + len(member.filename) + member.file_size - 3] ^= 0xFF
     saved.write_bytes(bytes(data))
     with pytest.raises(IndexFileError, match="damaged"):

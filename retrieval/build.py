@@ -1,0 +1,389 @@
+"""Building an engine's index from raw text in batches: fast, and small in memory.
+
+The stages are those of the plain pipeline (split_document, deduplicate, index_tokens,
+PassageSearch.build in retrieval.engine), with the same output passage for passage and
+score for score (tests/retrieval/test_build.py), but run a batch of documents at a time
+on arrays rather than objects:
+
+- documents are read one at a time (a JSONL file line by line) and kept only as the
+  rows a hit shows (id, title, url, authors, site); their text is dropped once split;
+- passages go straight into one UTF-8 blob with offsets (storage.LazyPassages), never
+  into Passage objects;
+- analysis numbers every raw token once (analyzer.TermTable) and indexes term numbers;
+  each batch is reduced to compact postings at once (index.IndexBuilder), so the whole
+  corpus never exists as a token list;
+- near-duplicates are found from per-passage sketches (passages.sketch and
+  removed_duplicates) after the last batch, and their postings dropped when the passage
+  index is laid out.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.analyzer import TermTable
+from retrieval.documents import iter_corpus, jsonl_line_document, jsonl_lines, load_corpus
+from retrieval.errors import CorpusError
+from retrieval.index import IndexBuilder, ReducedChunk, reduce_chunks
+from retrieval.models import Document
+from retrieval.passages import Sketches, removed_duplicates, sketch, split_text
+from retrieval.search import PassageSearch
+from retrieval.storage import LazyDocuments, LazyPassages
+
+BATCH_PASSAGES = 32_768  # passages per batch: bounded temporaries, well under IndexBuilder's chunk
+PARALLEL_BYTES = 16_000_000  # a smaller corpus builds in well under a second: no workers
+MAX_JOBS = 8
+
+
+def default_jobs() -> int:
+    """The cores this process may use, bounded (workers beyond that only add copies)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_JOBS))
+
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class BuildTimes:
+    """Seconds spent in each stage (for `careerbot index build --verbose`)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + now - started
+        return now
+
+
+@dataclass
+class Built:
+    documents: LazyDocuments
+    passages: LazyPassages
+    search: PassageSearch
+    removed_duplicates: int
+    times: BuildTimes
+
+
+def build_index(
+    corpus: Path,
+    progress: Progress | None = None,
+    times: BuildTimes | None = None,
+    jobs: int | None = None,
+) -> Built:
+    """Split, de-duplicate, analyze and index a corpus (see load_corpus for its forms).
+
+    With jobs > 1, batches of a JSONL corpus are parsed, split, sketched, analyzed and
+    reduced to postings in that many worker processes, and merged here in order: the
+    same output, passage for passage, as one process (None: default_jobs(); a corpus
+    under PARALLEL_BYTES is always built in-process). `progress(stage, count)` is
+    called as documents are read ("documents"); `times` collects seconds per stage
+    (worker stages summed over the workers)."""
+    times = times if times is not None else BuildTimes()
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    if jobs > 1 and not (corpus.is_file() and corpus.stat().st_size >= PARALLEL_BYTES):
+        jobs = 1
+    state = _Merge()
+    read = 0
+    for result in _results(corpus, jobs, times, state.table):
+        started = time.perf_counter()
+        state.merge(result, times)
+        times.add("merge", started)
+        read += len(result.rows)
+        if progress is not None:
+            progress("documents", read)
+    return state.finish(times)
+
+
+@dataclass
+class BatchResult:
+    """What one batch of documents contributes (computed in a worker, or in-process)."""
+
+    rows: list[list]  # [id, title, url, authors, site] per document
+    blob: bytes  # the passages' texts, UTF-8, one after another
+    text_lengths: np.ndarray  # bytes per passage text
+    passages_per_doc: np.ndarray
+    headings: list[str | None]  # per passage
+    sketches: Sketches
+    terms: list[str] | None  # the batch's own term numbering, or None for the shared table's
+    passage_chunks: list[ReducedChunk]
+    document_chunks: list[ReducedChunk]
+    seconds: dict[str, float]
+    line_numbers: list[int] = field(default_factory=list)  # a worker's JSONL lines, for id checks
+
+
+def process_batch(documents: list[Document], table: TermTable, own_terms: bool) -> BatchResult:
+    """Split, sketch, analyze and reduce a batch of documents. Pure apart from `table`."""
+    times = BuildTimes()
+    started = time.perf_counter()
+    split = [split_text(doc.text) for doc in documents]
+    started = times.add("split", started)
+    texts = [text for passages in split for _, text in passages]
+    headings = [heading for passages in split for heading, _ in passages]
+    sketches = sketch(texts)
+    started = times.add("near-duplicates", started)
+    (passage_ids, passage_lengths), (document_ids, document_lengths) = _rows(
+        table, documents, split, texts, headings
+    )
+    terms = None
+    if own_terms:  # number the batch's terms 0..n-1 and say which they are
+        used, inverse = np.unique(np.concatenate((passage_ids, document_ids)), return_inverse=True)
+        terms = [table.terms[t] for t in used.tolist()]
+        passage_ids, document_ids = inverse[: passage_ids.shape[0]], inverse[passage_ids.shape[0] :]
+    started = times.add("analyze", started)
+    passage_chunks = reduce_chunks(passage_ids, passage_lengths)
+    document_chunks = reduce_chunks(document_ids, document_lengths)
+    started = times.add("index", started)
+    encoded = [t.encode("utf-8") for t in texts]
+    result = BatchResult(
+        rows=[[d.id, d.title, d.url, list(d.authors), d.site] for d in documents],
+        blob=b"".join(encoded),
+        text_lengths=np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
+        passages_per_doc=np.fromiter(map(len, split), dtype=np.int64, count=len(split)),
+        headings=headings,
+        sketches=sketches,
+        terms=terms,
+        passage_chunks=passage_chunks,
+        document_chunks=document_chunks,
+        seconds=times.seconds,
+    )
+    times.add("passages", started)
+    return result
+
+
+class _Merge:
+    """The build's state in the main process: batches are merged in corpus order."""
+
+    def __init__(self) -> None:
+        self.table = TermTable()
+        self.term_numbers: dict[str, int] = {}  # for batches with their own numbering
+        self.passage_index, self.document_index = IndexBuilder(), IndexBuilder()
+        self.rows: list[list] = []
+        self.seen: set[str] = set()
+        self.blob = bytearray()
+        self.offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+        self.owners: list[np.ndarray] = []
+        self.numbers: list[np.ndarray] = []
+        self.section_of: list[np.ndarray] = []
+        self.sections: dict[str, int] = {}
+        self.sketches: list[Sketches] = []
+
+    def merge(self, result: BatchResult, times: BuildTimes) -> None:
+        for stage, seconds in result.seconds.items():
+            times.seconds[stage] = times.seconds.get(stage, 0.0) + seconds
+        term_map = None
+        if result.terms is not None:
+            numbers = self.term_numbers
+            term_map = np.fromiter(
+                (numbers.setdefault(t, len(numbers)) for t in result.terms),
+                dtype=np.int64,
+                count=len(result.terms),
+            )
+        for chunk in result.passage_chunks:
+            self.passage_index.add_reduced(chunk, term_map)
+        for chunk in result.document_chunks:
+            self.document_index.add_reduced(chunk, term_map)
+        first_doc = len(self.rows)
+        self.rows.extend(result.rows)
+        self.blob.extend(result.blob)
+        self.offsets.append(self.offsets[-1][-1] + np.cumsum(result.text_lengths))
+        counts = result.passages_per_doc
+        self.owners.append(np.repeat(np.arange(first_doc, len(self.rows), dtype=np.int32), counts))
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        self.numbers.append((np.arange(int(counts.sum())) - starts).astype(np.int32))
+        sections = self.sections
+        self.section_of.append(
+            np.array(
+                [-1 if h is None else sections.setdefault(h, len(sections)) for h in result.headings],
+                dtype=np.int32,
+            )
+        )
+        self.sketches.append(result.sketches)
+
+    def finish(self, times: BuildTimes) -> Built:
+        started = time.perf_counter()
+        offsets = np.concatenate(self.offsets)
+        blob = bytes(self.blob)
+        self.blob = bytearray()
+
+        def text_of(i: int) -> str:
+            return blob[offsets[i] : offsets[i + 1]].decode("utf-8")
+
+        if not self.rows:
+            raise ValueError("cannot index an empty corpus")
+        removed = removed_duplicates(Sketches.concatenate(self.sketches), text_of)
+        self.sketches = []
+        keep = ~removed
+        started = times.add("near-duplicates", started)
+        terms = self.table.terms if not self.term_numbers else list(self.term_numbers)
+        owner = np.concatenate(self.owners)
+        search = PassageSearch(
+            self.passage_index.finish(terms, keep=keep), self.document_index.finish(terms), owner[keep]
+        )
+        started = times.add("index", started)
+        kept = np.flatnonzero(keep)
+        starts, ends = offsets[kept], offsets[kept + 1]
+        if removed.any():
+            blob = b"".join(blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
+        kept_offsets = np.zeros(kept.shape[0] + 1, dtype=np.int64)
+        np.cumsum(ends - starts, out=kept_offsets[1:])
+        documents = LazyDocuments(self.rows)
+        passages = LazyPassages(
+            blob,
+            kept_offsets,
+            owner[keep],
+            np.concatenate(self.numbers)[keep],
+            np.concatenate(self.section_of)[keep],
+            list(self.sections),
+            documents.ids,
+        )
+        times.add("passages", started)
+        return Built(documents, passages, search, int(removed.sum()), times)
+
+
+def _results(corpus: Path, jobs: int, times: BuildTimes, table: TermTable) -> Iterator[BatchResult]:
+    """Each batch's result, in corpus order; in worker processes for a large JSONL file."""
+    jsonl = corpus.is_file() and corpus.suffix.lower() == ".jsonl"
+    if jobs <= 1 or not jsonl:
+        # load_corpus and iter_corpus check ids and emptiness themselves.
+        started = time.perf_counter()
+        for batch in _batches(iter_corpus(corpus) if jsonl else load_corpus(corpus)):
+            times.add("load", started)
+            yield process_batch(batch, table, own_terms=False)
+            started = time.perf_counter()
+        return
+    seen: dict[str, int] = {}
+
+    def checked(result: BatchResult) -> BatchResult:
+        for row, number in zip(result.rows, result.line_numbers, strict=True):
+            if row[0] in seen:
+                raise CorpusError(
+                    f"{corpus}:{number}: duplicate document id {row[0]!r} (also in {corpus}:{seen[row[0]]})"
+                )
+            seen[row[0]] = number
+        return result
+
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    )
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending: deque = deque()
+        for lines in _line_batches(corpus):
+            pending.append(pool.submit(_worker, corpus, lines))
+            if len(pending) > 2 * jobs:  # a bounded window: the corpus is never all in flight
+                yield checked(pending.popleft().result())
+        while pending:
+            yield checked(pending.popleft().result())
+    if not seen:
+        raise CorpusError(f"{corpus}: the corpus is empty (no .md, .txt or JSONL documents)")
+
+
+_WORKER_TABLE: TermTable | None = None
+
+
+def _worker(corpus: Path, lines: list[tuple[int, int, bytes]]) -> BatchResult:
+    global _WORKER_TABLE
+    if _WORKER_TABLE is None:
+        _WORKER_TABLE = TermTable()
+    started = time.perf_counter()
+    documents = [d for d in (jsonl_line_document(corpus, *line) for line in lines) if d is not None]
+    load = time.perf_counter() - started
+    result = process_batch(documents, _WORKER_TABLE, own_terms=True)
+    result.seconds["load"] = result.seconds.get("load", 0.0) + load
+    result.line_numbers = [int(d.source.rsplit(":", 1)[1]) for d in documents]
+    return result
+
+
+def _line_batches(corpus: Path) -> Iterator[list[tuple[int, int, bytes]]]:
+    batch: list[tuple[int, int, bytes]] = []
+    size = 0
+    for line in jsonl_lines(corpus):
+        batch.append(line)
+        size += len(line[2]) // 600 + 1
+        if size >= BATCH_PASSAGES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
+    """Documents in batches of about BATCH_PASSAGES passages (estimated by text length)."""
+    batch: list[Document] = []
+    size = 0
+    for doc in documents:
+        batch.append(doc)
+        size += len(doc.text) // 600 + 1  # a passage holds up to ~110 words
+        if size >= BATCH_PASSAGES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _rows(
+    table: TermTable,
+    batch: list[Document],
+    split: list[list[tuple[str | None, str]]],
+    texts: list[str],
+    headings: list[str | None],
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """((passage term ids, terms per passage), (document term ids, terms per document)).
+
+    Each text is analyzed once. As index_tokens(): a passage is its heading and its
+    text; a document is its title, all its passages (duplicates too) and each of its
+    passages' headings once."""
+    distinct = [h for h in dict.fromkeys(headings) if h is not None]
+    units = [d.title for d in batch] + texts + distinct
+    ids, counts = table.analyze(units)
+    starts = np.cumsum(counts) - counts
+    n_docs, n_texts = len(batch), len(texts)
+    heading_unit = {h: n_docs + n_texts + i for i, h in enumerate(distinct)}
+    # Passage rows: [heading unit, text unit] (no heading unit for None).
+    text_units = np.arange(n_docs, n_docs + n_texts)
+    heading_units = np.array([heading_unit[h] if h is not None else -1 for h in headings], dtype=np.int64)
+    has_heading = heading_units >= 0
+    per_row = 1 + has_heading.astype(np.int64)
+    passage_units = np.empty(int(per_row.sum()), dtype=np.int64)
+    row_start = np.cumsum(per_row) - per_row
+    passage_units[row_start[has_heading]] = heading_units[has_heading]
+    passage_units[row_start + per_row - 1] = text_units
+    # Document rows: [title, its passages' texts..., its distinct headings...].
+    document_units: list[int] = []
+    units_per_doc = np.empty(n_docs, dtype=np.int64)
+    text_number = n_docs
+    for d, passages in enumerate(split):
+        document_units.append(d)
+        document_units.extend(range(text_number, text_number + len(passages)))
+        text_number += len(passages)
+        own = [heading_unit[h] for h in dict.fromkeys(h for h, _ in passages) if h is not None]
+        document_units.extend(own)
+        units_per_doc[d] = 1 + len(passages) + len(own)
+    return (
+        _gather(ids, starts, counts, passage_units, per_row),
+        _gather(ids, starts, counts, np.array(document_units, dtype=np.int64), units_per_doc),
+    )
+
+
+def _gather(
+    ids: np.ndarray, starts: np.ndarray, counts: np.ndarray, units: np.ndarray, units_per_row: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(term ids of rows made of units, one row after another; terms per row)."""
+    lengths = counts[units]
+    total = int(lengths.sum())
+    position = np.repeat(starts[units] - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+    row_of_unit = np.repeat(np.arange(units_per_row.shape[0]), units_per_row)
+    row_lengths = np.bincount(row_of_unit, weights=lengths, minlength=units_per_row.shape[0]).astype(np.int64)
+    return ids[position], row_lengths
