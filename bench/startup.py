@@ -145,7 +145,7 @@ def ask_latency(index: Path, corpus: Path, questions: list[str]) -> tuple[float,
     return percentile(latencies, 0.5), percentile(latencies, 0.99), len(engine.passages)
 
 
-def build_once(engine: str, corpus: Path) -> dict:
+def build_once(engine: str, corpus: Path, jobs: int | None = None) -> dict:
     """Runs in a fresh process: build one engine from a raw-text JSONL corpus, in-process,
     and report wall time, CPU time and peak memory (the process's own, since it started)."""
     started, cpu = time.perf_counter(), time.process_time()
@@ -155,7 +155,7 @@ def build_once(engine: str, corpus: Path) -> dict:
         from retrieval.build import BuildTimes
 
         times = BuildTimes()
-        built = Engine.from_corpus(corpus, times=times)
+        built = Engine.from_corpus(corpus, times=times, jobs=jobs)
         saving = time.perf_counter()
         built.save(OUT / "build-once.index.npz")
         times.seconds["save"] = time.perf_counter() - saving
@@ -191,14 +191,15 @@ def build_once(engine: str, corpus: Path) -> dict:
     }
 
 
-def raw_build(sizes: list[int]) -> str:
+def raw_build(sizes: list[int], jobs: int | None = None) -> str:
     """Build from raw text at each size, careerbot and bm25s side by side (a process each)."""
     rows = []
     for size in sizes:
         corpus = generated_corpus(size, OUT / f"corpus{size}.jsonl")
         for engine in ("careerbot", "bm25s"):
             proc = subprocess.run(
-                [sys.executable, "-m", "bench.startup", "--build-once", engine, str(corpus)],
+                [sys.executable, "-m", "bench.startup", "--build-once", engine, str(corpus)]
+                + (["--jobs", str(jobs)] if jobs else []),
                 stdout=subprocess.PIPE,
                 text=True,
                 check=False,
@@ -307,13 +308,14 @@ def main() -> None:
         default=None,
         help="only the build-from-raw-text table, at these sizes (e.g. 100000 1000000)",
     )
+    parser.add_argument("--jobs", type=int, help="careerbot's build workers (default: its own default)")
     parser.add_argument("--build-once", nargs=2, metavar=("ENGINE", "CORPUS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build_once:
-        print(json.dumps(build_once(args.build_once[0], Path(args.build_once[1]))))
+        print(json.dumps(build_once(args.build_once[0], Path(args.build_once[1]), args.jobs)))
         return
     if args.build_sizes is not None:
-        print(raw_build(args.build_sizes))
+        print(raw_build(args.build_sizes, args.jobs))
         return
     print(run(args.passages))
 

@@ -326,7 +326,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     times.seconds["save"] = time.perf_counter() - saving
     total = time.perf_counter() - started
     if args.verbose:
-        for stage, seconds in times.seconds.items():
+        for stage, seconds in times.ordered():
             print(f"  {stage:16} {seconds:7.2f} s")
         print(f"  {'total':16} {total:7.2f} s")
     print(

@@ -19,12 +19,10 @@ on arrays rather than objects:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +59,12 @@ class BuildTimes:
     """Seconds spent in each stage (for `careerbot index build --verbose`)."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    ORDER = ("load", "split", "near-duplicates", "analyze", "index", "merge", "passages", "save")
+
+    def ordered(self) -> list[tuple[str, float]]:
+        """(stage, seconds) in pipeline order."""
+        rank = {stage: n for n, stage in enumerate(self.ORDER)}
+        return sorted(self.seconds.items(), key=lambda item: rank.get(item[0], len(rank)))
 
     def add(self, stage: str, started: float) -> float:
         now = time.perf_counter()
@@ -111,7 +115,7 @@ def build_index(
 class BatchResult:
     """What one batch of documents contributes (computed in a worker, or in-process)."""
 
-    rows: list[list]  # [id, title, url, authors, site] per document
+    rows: list[tuple]  # (id, title, url, authors, site) per document
     blob: bytes  # the passages' texts, UTF-8, one after another
     text_lengths: np.ndarray  # bytes per passage text
     passages_per_doc: np.ndarray
@@ -148,7 +152,8 @@ def process_batch(documents: list[Document], table: TermTable, own_terms: bool) 
     started = times.add("index", started)
     encoded = [t.encode("utf-8") for t in texts]
     result = BatchResult(
-        rows=[[d.id, d.title, d.url, list(d.authors), d.site] for d in documents],
+        # Tuples, and one shared empty tuple for no authors: a million rows add up.
+        rows=[(d.id, d.title, d.url, d.authors or (), d.site) for d in documents],
         blob=b"".join(encoded),
         text_lengths=np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
         passages_per_doc=np.fromiter(map(len, split), dtype=np.int64, count=len(split)),
@@ -170,8 +175,7 @@ class _Merge:
         self.table = TermTable()
         self.term_numbers: dict[str, int] = {}  # for batches with their own numbering
         self.passage_index, self.document_index = IndexBuilder(), IndexBuilder()
-        self.rows: list[list] = []
-        self.seen: set[str] = set()
+        self.rows: list[tuple] = []
         self.blob = bytearray()
         self.offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
         self.owners: list[np.ndarray] = []
@@ -215,8 +219,7 @@ class _Merge:
     def finish(self, times: BuildTimes) -> Built:
         started = time.perf_counter()
         offsets = np.concatenate(self.offsets)
-        blob = bytes(self.blob)
-        self.blob = bytearray()
+        blob = self.blob  # read in place (a copy would double the largest array)
 
         def text_of(i: int) -> str:
             return blob[offsets[i] : offsets[i + 1]].decode("utf-8")
@@ -236,7 +239,7 @@ class _Merge:
         kept = np.flatnonzero(keep)
         starts, ends = offsets[kept], offsets[kept + 1]
         if removed.any():
-            blob = b"".join(blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
+            blob = bytearray().join(blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
         kept_offsets = np.zeros(kept.shape[0] + 1, dtype=np.int64)
         np.cumsum(ends - starts, out=kept_offsets[1:])
         documents = LazyDocuments(self.rows)
@@ -274,6 +277,9 @@ def _results(corpus: Path, jobs: int, times: BuildTimes, table: TermTable) -> It
                 )
             seen[row[0]] = number
         return result
+
+    import multiprocessing  # here: a server building a small corpus never pays for it
+    from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"

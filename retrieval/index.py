@@ -48,6 +48,7 @@ B = 0.75
 DELTA = 1.0
 FORMAT_VERSION = 2
 BUILD_CHUNK = 65_536  # passages per step of the build (and per progress report)
+DENSE_SELECTION = 4  # top() partitions the whole score vector when postings x this >= passages
 DENSE_CODE_TABLE = 1 << 24  # (tf, length) pairs looked up in a dense table up to this many
 
 
@@ -125,7 +126,10 @@ class BM25Index:
     def term_weights(self, tid: int) -> np.ndarray:
         """BM25Plus weight of term `tid` in each passage of its postings (float64)."""
         codes = self.codes[self.indptr[tid] : self.indptr[tid + 1]]
-        return self.idf[tid] * self._numerator[codes] / self._denominator[codes]
+        weights = self._numerator.take(codes)
+        weights *= self.idf[tid]  # (idf * tf (k1 + 1)) / (norm + tf), as rank-bm25 orders it
+        weights /= self._denominator.take(codes)
+        return weights
 
     def scores(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
         """BM25Plus score of every passage, exactly as rank-bm25's get_scores. A sequence
@@ -163,8 +167,9 @@ class BM25Index:
 
         Only the passages in the query terms' postings are candidates (rank-bm25's
         get_top_n would also return passages without any query term; we don't): the scores
-        are summed in a dense vector, but the selection looks at the candidates alone,
-        never at every passage (at 1M passages that is most of the cost)."""
+        are summed in a dense vector, and when the postings are few next to the corpus the
+        selection looks at the candidates alone, not at every passage (at 1M passages that
+        is most of the cost); otherwise one partition of the dense vector is cheaper."""
         weighted = _as_weights(query)
         known = self._known(weighted)
         if not known or k <= 0:
@@ -179,6 +184,10 @@ class BM25Index:
             postings = self.postings[self.indptr[tid] : self.indptr[tid + 1]]
             scores[postings] += contribution
             parts.append(postings)
+        if sum(p.shape[0] for p in parts) * DENSE_SELECTION >= self.size:
+            if constant:
+                scores += constant
+            return best_k_dense(scores, k, above=constant + 1e-12)
         candidates = parts[0] if len(parts) == 1 else np.concatenate(parts)
         values = scores[candidates] + constant if constant else scores[candidates]
         # A passage appears once per query term it holds, so the (k x terms)-th best value
@@ -299,7 +308,8 @@ class IndexBuilder:
     """Builds a BM25Index from chunks of term ids, never holding the corpus as tokens.
 
     Each chunk (up to 65,536 passages) is reduced at once to its postings, sorted by term:
-    the passage's number inside the chunk (uint16) and the term frequency. finish() lays
+    the passage's number inside the chunk (uint16) and the term frequency (uint8 unless
+    a chunk has a larger one): 3 bytes a posting until finish(). finish() lays
     the chunks' postings out term by term (chunk after chunk, so each term's postings
     stay in passage order) and codes each (tf, length) pair. Term ids are the caller's
     (any dense numbering); the index numbers its terms in order of first occurrence.
@@ -360,8 +370,8 @@ class IndexBuilder:
         np.cumsum(df, out=indptr[1:])
         total = int(indptr[-1])
         postings = np.empty(total, dtype=np.int32)
-        big_tf = any(chunk[3].dtype == np.uint32 for chunk in self._chunks)
-        tfs = np.empty(total, dtype=np.uint32 if big_tf else np.uint16)
+        tf_type = np.result_type(np.uint8, *(chunk[3].dtype for chunk in self._chunks))
+        tfs = np.empty(total, dtype=tf_type)
         cursor = indptr[:-1].copy()
         offset = 0
         chunk_lengths = [c.shape[0] for c in self._lengths]
@@ -464,7 +474,8 @@ def reduce_chunks(ids: np.ndarray, lengths: np.ndarray) -> list[ReducedChunk]:
     keys, tf = np.unique(ids * n + passage, return_counts=True)
     terms = keys // n
     starts = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
-    tf_type = np.uint16 if tf.size == 0 or tf.max() <= np.iinfo(np.uint16).max else np.uint32
+    top_tf = int(tf.max()) if tf.size else 0
+    tf_type = np.uint8 if top_tf <= 0xFF else np.uint16 if top_tf <= 0xFFFF else np.uint32
     return [
         ReducedChunk(
             first_seen=first_seen,

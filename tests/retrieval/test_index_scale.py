@@ -127,3 +127,18 @@ def test_selection_with_many_ties_and_a_floor() -> None:
                 assert [i for i, _ in got] == expected
                 candidates = np.flatnonzero(scores > above)
                 assert [i for i, _ in best_k(candidates, scores[candidates], k)] == expected
+
+
+@pytest.mark.parametrize("dense", [0, 10**9])
+def test_top_selects_the_same_among_candidates_or_densely(monkeypatch: pytest.MonkeyPatch, dense: int) -> None:
+    # top() picks among the postings or partitions the whole vector, by their sizes; both
+    # must be the naive sort.
+    monkeypatch.setattr(index_module, "DENSE_SELECTION", dense)
+    index = BM25Index.build(zipf_corpus(31, 4_000))
+    for query in queries(31, 40):
+        scores = index.scores(query)
+        floor = index.baseline(query)
+        for k in (1, 3, 10, 50):
+            got = index.top(query, k)
+            assert [i for i, _ in got] == naive_top(scores, scores > floor + 1e-12, k)
+            assert [s for _, s in got] == [float(scores[i]) for i, _ in got]
