@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def build_index(
 class BatchResult:
     """What one batch of documents contributes (computed in a worker, or in-process)."""
 
-    rows: list[tuple]  # (id, title, url, authors, site) per document
+    rows: list[tuple[Any, ...]]  # (id, title, url, authors, site) per document
     blob: bytes  # the passages' texts, UTF-8, one after another
     text_lengths: np.ndarray  # bytes per passage text
     passages_per_doc: np.ndarray
@@ -175,7 +176,7 @@ class _Merge:
         self.table = TermTable()
         self.term_numbers: dict[str, int] = {}  # for batches with their own numbering
         self.passage_index, self.document_index = IndexBuilder(), IndexBuilder()
-        self.rows: list[tuple] = []
+        self.rows: list[tuple[Any, ...]] = []
         self.blob = bytearray()
         self.offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
         self.owners: list[np.ndarray] = []
@@ -279,13 +280,13 @@ def _results(corpus: Path, jobs: int, times: BuildTimes, table: TermTable) -> It
         return result
 
     import multiprocessing  # here: a server building a small corpus never pays for it
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        pending: deque = deque()
+        pending: deque[Future[BatchResult]] = deque()
         for lines in _line_batches(corpus):
             pending.append(pool.submit(_worker, corpus, lines))
             if len(pending) > 2 * jobs:  # a bounded window: the corpus is never all in flight

@@ -503,7 +503,11 @@ def _code_pairs(
         keys = np.flatnonzero(present)
         table = np.full(top_tf * width, -1, dtype=np.int64)
         table[keys] = np.arange(keys.shape[0])
-        lookup = table.__getitem__
+
+        def lookup(k: np.ndarray) -> np.ndarray:
+            found: np.ndarray = table[k]
+            return found
+
     else:
         parts = [
             np.unique(tfs[s : s + block].astype(np.int64) * width + lengths[postings[s : s + block]])

@@ -374,9 +374,9 @@ def removed_duplicates(sk: Sketches, text_of: Callable[[int], str]) -> np.ndarra
         removed[i] = normalise(text_of(i)) == normalise(text_of(j))
     # 2. Candidate pairs (earlier, later) among the first copies.
     edges: list[tuple[int, int]] = []
-    for earlier, later in _candidate_pairs(sk, ~removed):
-        ok = _bound_allows(sk, earlier, later)
-        edges.extend(zip(earlier[ok].tolist(), later[ok].tolist(), strict=True))
+    for firsts, seconds in _candidate_pairs(sk, ~removed):
+        ok = _bound_allows(sk, firsts, seconds)
+        edges.extend(zip(firsts[ok].tolist(), seconds[ok].tolist(), strict=True))
     edges.extend(_single_anchor_pairs(sk, ~removed))
     # 3. Exact checks, as deduplicate() does them, then resolution in passage order.
     shingles: dict[int, set[int]] = {}
@@ -475,4 +475,5 @@ def _bound_allows(sk: Sketches, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     # J >= 0.8 needs |A ^ B| <= (|A| + |B|) / 9; |A ^ B| >= |a - b| and >= mismatches
     # (a 32-bit second hash can only merge shingles, which lowers the count: still a bound).
     limit = a + b + 1  # one of slack against rounding in the exact check
-    return 9 * np.maximum(mismatches, np.abs(a - b)) <= limit
+    allowed: np.ndarray = 9 * np.maximum(mismatches, np.abs(a - b)) <= limit
+    return allowed

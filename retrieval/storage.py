@@ -70,7 +70,7 @@ class LazyPassages(Sequence[Passage]):
 
     def __init__(
         self,
-        blob: bytes,
+        blob: bytes | bytearray,
         offsets: np.ndarray,
         owner: np.ndarray,
         numbers: np.ndarray,
@@ -84,7 +84,7 @@ class LazyPassages(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self._numbers)
 
-    def arrays(self) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    def arrays(self) -> tuple[bytes | bytearray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """(text blob, offsets, number in its document, section number, sections), for saving."""
         return self._blob, self._offsets, self._numbers, self._section_index, self._sections
 
@@ -112,11 +112,11 @@ class LazyPassages(Sequence[Passage]):
 class LazyDocuments(Sequence[Document]):
     """Documents kept as their saved rows; a Document is built when read."""
 
-    def __init__(self, rows: list[list[Any]]) -> None:
+    def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
         self._rows = rows
         self.ids = [str(row[0]) for row in rows]
 
-    def rows(self) -> list[list]:
+    def rows(self) -> Sequence[Sequence[Any]]:
         """[id, title, url, authors, site] per document, as saved."""
         return self._rows
 

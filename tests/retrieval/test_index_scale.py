@@ -130,7 +130,9 @@ def test_selection_with_many_ties_and_a_floor() -> None:
 
 
 @pytest.mark.parametrize("dense", [0, 10**9])
-def test_top_selects_the_same_among_candidates_or_densely(monkeypatch: pytest.MonkeyPatch, dense: int) -> None:
+def test_top_selects_the_same_among_candidates_or_densely(
+    monkeypatch: pytest.MonkeyPatch, dense: int
+) -> None:
     # top() picks among the postings or partitions the whole vector, by their sizes; both
     # must be the naive sort.
     monkeypatch.setattr(index_module, "DENSE_SELECTION", dense)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from retrieval import CorpusError, Engine, IndexFileError
+from retrieval.index import FORMAT_VERSION
 from retrieval.storage import ANALYZER_VERSION
 
 DOC = "---\nid: {id}\ntitle: {title}\n---\n{body}\n"
@@ -329,7 +330,7 @@ def test_another_version_names_both_versions_and_the_command(corpus: Path, saved
         Engine.load(saved, corpus)
     message = str(info.value)
     assert message.startswith(
-        f"{saved}: built by careerbot 0.0.1 (index format 1, analyzer {ANALYZER_VERSION - 1})"
+        f"{saved}: built by careerbot 0.0.1 (index format {FORMAT_VERSION}, analyzer {ANALYZER_VERSION - 1})"
     )
     assert message.endswith(f"rebuild it with `careerbot index build --corpus {corpus} --out {saved}`")
 
