@@ -129,6 +129,11 @@ class TermTable:
         self._term_ids: dict[str, int] = {}
         self.ids: dict[str, int] = {}
 
+    def release(self) -> None:
+        """Forget the memos (after the last batch); `terms` stays."""
+        self.ids.clear()
+        self._term_ids.clear()
+
     def analyze(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(term numbers of all texts, one text after another; number of terms per text):
         for each text exactly tokenize(text), as numbers."""

@@ -227,11 +227,16 @@ class _Merge:
 
         if not self.rows:
             raise ValueError("cannot index an empty corpus")
-        removed = removed_duplicates(Sketches.concatenate(self.sketches), text_of)
+        sketches = Sketches.concatenate(self.sketches)
         self.sketches = []
+        removed = removed_duplicates(sketches, text_of)
+        del sketches
         keep = ~removed
         started = times.add("near-duplicates", started)
         terms = self.table.terms if not self.term_numbers else list(self.term_numbers)
+        # The memos are not needed any more; at 1M passages they hold ~1M tokens.
+        self.table.release()
+        self.term_numbers.clear()
         owner = np.concatenate(self.owners)
         search = PassageSearch(
             self.passage_index.finish(terms, keep=keep), self.document_index.finish(terms), owner[keep]

@@ -263,7 +263,7 @@ _MASK61 = np.uint64((1 << 61) - 1)
 _SHINGLE_FACTORS = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2B2AE3D))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
-PAIRS_PER_STEP = 1 << 21
+PAIRS_PER_STEP = 1 << 18  # candidate pairs bounded at a time (~100 MB of temporaries)
 
 
 @dataclass
@@ -406,23 +406,34 @@ def removed_duplicates(sk: Sketches, text_of: Callable[[int], str]) -> np.ndarra
 
 def _candidate_pairs(sk: Sketches, participants: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(earlier, later) arrays of passages sharing two anchors, a bounded batch at a time."""
-    pair_keys: list[np.ndarray] = []
-    pair_owner: list[np.ndarray] = []
+    n = sk.sizes.shape[0]
+    bits = max(int(n).bit_length(), 1)
+    # Each anchor pair's key, its low bits replaced by the passage's number: one in-place
+    # sort groups equal keys (a truncated key can only put more passages in a group, and
+    # every candidate is checked exactly later), in two arrays of memory, not six.
+    parts: list[np.ndarray] = []
     for p in range(ANCHORS):
         for q in range(p + 1, ANCHORS):
-            has = participants & (sk.n_anchors > q)
-            rows = np.flatnonzero(has)
-            pair_keys.append(sk.anchors[rows, p] * _MIX + sk.anchors[rows, q] * _MIX2)
-            pair_owner.append(rows)
-    keys = np.concatenate(pair_keys)
-    owner = np.concatenate(pair_owner)
-    order = np.lexsort((owner, keys))
-    keys, owner = keys[order], owner[order]
-    same = keys[1:] == keys[:-1]
-    if not same.any():
+            rows = np.flatnonzero(participants & (sk.n_anchors > q))
+            key = sk.anchors[rows, p] * _MIX + sk.anchors[rows, q] * _MIX2
+            parts.append(((key >> np.uint64(bits)) << np.uint64(bits)) | rows.astype(np.uint64))
+    packed = np.concatenate(parts)
+    del parts
+    packed.sort()
+    keys = packed >> np.uint64(bits)
+    repeated = np.flatnonzero(keys[1:] == keys[:-1])
+    if repeated.size == 0:
         return
-    # Runs of equal keys of two or more: each element pairs with the later ones of its run.
-    start_flag = np.concatenate(([True], ~same))
+    in_run = np.zeros(keys.shape[0], dtype=bool)
+    in_run[repeated] = True
+    in_run[repeated + 1] = True
+    where = np.flatnonzero(in_run)
+    del in_run, repeated
+    keys = keys[where]
+    owner = (packed[where] & np.uint64((1 << bits) - 1)).astype(np.int64)
+    del packed, where
+    # Runs of equal keys (two or more): each element pairs with the later ones of its run.
+    start_flag = np.concatenate(([True], keys[1:] != keys[:-1]))
     run_start = np.flatnonzero(start_flag)
     run_size = np.diff(np.append(run_start, keys.shape[0]))
     run_of = np.repeat(np.arange(run_start.shape[0]), run_size)
@@ -430,9 +441,11 @@ def _candidate_pairs(sk: Sketches, participants: np.ndarray) -> Iterator[tuple[n
     later_count = run_start[run_of] + run_size[run_of] - position - 1
     members = np.flatnonzero(later_count > 0)
     counts = later_count[members]
+    total = np.cumsum(counts)
     done = 0
     while done < members.shape[0]:
-        stop = done + 1 + int(np.searchsorted(np.cumsum(counts[done:]), PAIRS_PER_STEP))
+        before = int(total[done - 1]) if done else 0
+        stop = done + 1 + int(np.searchsorted(total[done:], before + PAIRS_PER_STEP))
         part, c = members[done:stop], counts[done:stop]
         first = np.repeat(part, c)
         step = np.arange(first.shape[0]) - np.repeat(np.cumsum(c) - c, c) + 1
