@@ -13,6 +13,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -373,31 +374,38 @@ def removed_duplicates(sk: Sketches, text_of: Callable[[int], str]) -> np.ndarra
         j = int(first_of[i])
         removed[i] = normalise(text_of(i)) == normalise(text_of(j))
     # 2. Candidate pairs (earlier, later) among the first copies.
-    edges: list[tuple[int, int]] = []
+    # Kept as packed int64 (earlier * n + later), not Python tuples: at a million passages
+    # the pairs the bound lets through number in the millions.
+    edges: list[np.ndarray] = []
     for firsts, seconds in _candidate_pairs(sk, ~removed):
         ok = _bound_allows(sk, firsts, seconds)
-        edges.extend(zip(firsts[ok].tolist(), seconds[ok].tolist(), strict=True))
-    edges.extend(_single_anchor_pairs(sk, ~removed))
-    # 3. Exact checks, as deduplicate() does them, then resolution in passage order.
-    shingles: dict[int, set[int]] = {}
+        edges.append(firsts[ok].astype(np.int64) * n + seconds[ok])
+    singles = _single_anchor_pairs(sk, ~removed)
+    if singles:
+        edges.append(np.array([e * n + later for e, later in singles], dtype=np.int64))
+    pairs = np.unique(np.concatenate(edges)) if edges else np.empty(0, dtype=np.int64)
+    del edges
+    # 3. Exact checks, as deduplicate() does them, then resolution in passage order. Pairs
+    # come sorted by their earlier passage, so a small cache of shingle sets serves them.
 
+    @lru_cache(maxsize=1 << 15)
     def shingles_of(i: int) -> set[int]:
-        if i not in shingles:
-            shingles[i] = _shingles(normalise(text_of(i)))
-        return shingles[i]
+        return _shingles(normalise(text_of(i)))
 
     duplicate_of: dict[int, list[int]] = {}
-    for earlier, later in sorted(set(edges)):
-        needed = min(MIN_SHARED_ANCHORS, int(sk.n_anchors[later]))
-        shared = len(
-            set(sk.anchors[earlier, : sk.n_anchors[earlier]].tolist())
-            & set(sk.anchors[later, : sk.n_anchors[later]].tolist())
-        )
-        if shared < needed:
-            continue
-        a, b = shingles_of(earlier), shingles_of(later)
-        if len(a & b) / len(a | b) >= NEAR_DUPLICATE_JACCARD:
-            duplicate_of.setdefault(later, []).append(earlier)
+    for start in range(0, pairs.shape[0], 1 << 20):  # a bounded list of Python ints at a time
+        for pair in pairs[start : start + (1 << 20)].tolist():
+            earlier, later = divmod(pair, n)
+            needed = min(MIN_SHARED_ANCHORS, int(sk.n_anchors[later]))
+            shared = len(
+                set(sk.anchors[earlier, : sk.n_anchors[earlier]].tolist())
+                & set(sk.anchors[later, : sk.n_anchors[later]].tolist())
+            )
+            if shared < needed:
+                continue
+            a, b = shingles_of(earlier), shingles_of(later)
+            if len(a & b) / len(a | b) >= NEAR_DUPLICATE_JACCARD:
+                duplicate_of.setdefault(later, []).append(earlier)
     for later in sorted(duplicate_of):
         if any(not removed[e] for e in duplicate_of[later]):
             removed[later] = True
