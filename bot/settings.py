@@ -129,6 +129,23 @@ class Settings(BaseSettings):
         default=False,
         description="Follow up in threads without a mention (needs the privileged message content intent).",
     )
+    careerbot_helpers: str = Field(
+        default="",
+        description=(
+            'People "Ask a person" mentions: comma-separated slack:S… (user group) or slack:U… (user), '
+            "discord:role:ID or discord:user:ID; `careerbot helpers set` overrides it per channel."
+        ),
+    )
+    careerbot_insight_token: str | None = Field(
+        default=None,
+        description="Token that opens the /insight page (header or login form); unset, the page is off (404).",
+    )
+    careerbot_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Days question texts are kept (the counts stay); older are purged.",
+    )
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod
@@ -164,6 +181,21 @@ class Settings(BaseSettings):
         if value and not value.startswith(("postgresql://", "postgres://")):
             raise ValueError("must start with postgresql://")
         return value or None
+
+    @field_validator("careerbot_helpers")
+    @classmethod
+    def _helpers_syntax(cls, value: str) -> str:
+        from bot.helpers import parse_helpers
+
+        parse_helpers(value)  # ValueError names the bad entry
+        return value
+
+    @field_validator("careerbot_insight_token")
+    @classmethod
+    def _token_length(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() and len(value.strip()) < 16:
+            raise ValueError("must be at least 16 characters (it guards the insight page)")
+        return value.strip() or None if value is not None else None
 
     @property
     def onboarding_channels(self) -> frozenset[str]:

@@ -7,14 +7,22 @@ failure is a StoreError whose message is one line naming the setting (never a pa
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from bot.store.base import (
     CLAIM_TTL_SECONDS,
+    DEFAULT_RETENTION_DAYS,
+    DOWN_REASONS,
+    AskRecord,
+    DayCount,
     FeedbackTotals,
+    Handoff,
+    InsightFigures,
     Store,
     StoreError,
     ThreadState,
+    UnansweredGroup,
     Vote,
     VoteRecord,
 )
@@ -24,7 +32,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLAIM_TTL_SECONDS",
+    "DEFAULT_RETENTION_DAYS",
+    "DOWN_REASONS",
+    "AskRecord",
+    "DayCount",
     "FeedbackTotals",
+    "Handoff",
+    "InsightFigures",
+    "UnansweredGroup",
     "Store",
     "StoreError",
     "ThreadState",
@@ -34,8 +49,24 @@ __all__ = [
 ]
 
 
+logger = logging.getLogger(__name__)
+
+
 def open_store(settings: Settings) -> Store:
-    """The configured store; StoreError (one line, naming the setting) when it can't be used."""
+    """The configured store; StoreError (one line, naming the setting) when it can't be used.
+
+    Question texts past CAREERBOT_RETENTION_DAYS are purged here (and as asks come in).
+    """
+    store = _open(settings)
+    store.retention_days = settings.careerbot_retention_days  # type: ignore[attr-defined]
+    try:
+        store.purge_questions()
+    except StoreError:  # a read-only database still serves; the next writer purges
+        logger.warning("could not purge questions past the retention period", exc_info=True)
+    return store
+
+
+def _open(settings: Settings) -> Store:
     if settings.database_url:
         from bot.store.postgres import PostgresStore, redact
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.errors import StoreError as StoreError  # re-exported: one family, in bot/errors.py
 
@@ -17,6 +17,19 @@ Vote = Literal["up", "down"]
 
 # Slack's last retry comes about five minutes after the first delivery; keep claims twice that.
 CLAIM_TTL_SECONDS = 600
+
+# Question texts (asks, votes, hand-offs, 👎 reasons) are kept this many days unless
+# CAREERBOT_RETENTION_DAYS says otherwise; the figures (counts) are kept.
+DEFAULT_RETENTION_DAYS = 90
+
+# The fixed choices offered with a 👎 (key stored, label shown). Keys are stable: stored data.
+DOWN_REASONS: dict[str, str] = {
+    "not_asked": "Not what I asked",
+    "incomplete": "Not enough detail",
+    "wrong": "Wrong or out of date",
+    "unclear": "Hard to follow",
+    "other": "Something else",
+}
 
 
 class VoteRecord(BaseModel):
@@ -32,6 +45,90 @@ class VoteRecord(BaseModel):
     passage_ids: tuple[str, ...] = ()
     scores: tuple[float, ...] = ()
     channel: str | None = None
+    ask_id: str | None = None  # the asked question this answer was for (AskRecord.ask_id)
+    reason: str | None = None  # a key of DOWN_REASONS, given after a 👎
+    reason_text: str | None = None  # the person's own words with the reason (kept as long as questions)
+
+
+class AskRecord(BaseModel):
+    """One asked question, as the answering layer saw it: what the insight page counts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ask_id: str  # random, carried by the answer's buttons so votes and hand-offs find it
+    platform: str  # "slack" | "discord"
+    entry: str  # how it was asked: "mention", "dm", "command", "example", "share", ...
+    question: str
+    answered: bool
+    hits: int = 0
+    passage_ids: tuple[str, ...] = ()
+    concepts: str = ""  # the question's concepts, space-separated and sorted: groups unanswered ones
+    channel: str | None = None
+    user: str | None = None  # counted on the insight page, never shown
+
+
+class Handoff(BaseModel):
+    """A question handed to people: the message that mentions the helpers, open until resolved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    handoff_id: str
+    platform: str
+    ask_id: str | None = None
+    channel: str | None = None
+    question: str | None = None  # None once past the retention period
+    asker: str | None = None
+    helpers: tuple[str, ...] = ()  # the ids mentioned (see bot.helpers)
+    created_at: float = 0.0
+    resolved_at: float | None = None
+    resolved_by: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+class DayCount(BaseModel):
+    day: str  # YYYY-MM-DD (UTC)
+    platform: str
+    entry: str
+    asked: int
+    answered: int
+
+
+class UnansweredGroup(BaseModel):
+    concepts: str  # "" for questions with no concept the corpus could search for
+    count: int
+    example: str | None = None  # one question of the group (None once past retention)
+    example_ask_id: str | None = None
+
+
+class InsightFigures(BaseModel):
+    """Everything the insight page and `careerbot feedback --json` show for one period."""
+
+    since: datetime
+    until: datetime
+    asked: int = 0
+    answered: int = 0
+    askers: int = 0  # distinct people: a count, never their ids
+    per_day: list[DayCount] = Field(default_factory=list)
+    up: int = 0
+    down: int = 0
+    reasons: dict[str, int] = Field(default_factory=dict)  # DOWN_REASONS key (or "none") -> count
+    marked_answered: int = 0  # asks where someone pressed "That answers it"
+    auto_resolved: int = 0  # answered asks with no 👎 and no hand-off
+    handoffs_open: int = 0
+    handoffs_resolved: int = 0
+    unanswered_groups: list[UnansweredGroup] = Field(default_factory=list)
+    downvoted_passages: list[tuple[str, int]] = Field(default_factory=list)  # (passage id, 👎)
+
+    @property
+    def answered_rate(self) -> float:
+        return self.answered / self.asked if self.asked else 0.0
+
+    @property
+    def auto_resolved_rate(self) -> float:
+        return self.auto_resolved / self.asked if self.asked else 0.0
 
 
 class FeedbackTotals(BaseModel):
@@ -105,6 +202,44 @@ class Store(Protocol):
 
     def purge_expired(self, now: datetime | None = None) -> int:
         """Delete event claims older than CLAIM_TTL_SECONDS; returns how many."""
+
+    def record_ask(self, ask: AskRecord, now: datetime | None = None) -> None:
+        """Remember one asked question (a repeated ask_id is ignored)."""
+
+    def get_ask(self, ask_id: str) -> AskRecord | None:
+        """The asked question with this id, or None (unknown, or its text purged)."""
+
+    def mark_answered(self, ask_id: str, user: str, now: datetime | None = None) -> bool:
+        """ "That answers it": True the first time this person says so for this ask."""
+
+    def set_vote_reason(
+        self, platform: str, answer_key: str, user: str, reason: str, text: str | None = None
+    ) -> bool:
+        """Attach a 👎 reason to this person's stored 👎; False when there is no such 👎."""
+
+    def open_handoff(self, handoff: Handoff, now: datetime | None = None) -> Handoff:
+        """Store a hand-off; one per ask: a second request returns the first (compare ids)."""
+
+    def get_handoff(self, handoff_id: str) -> Handoff | None:
+        """The hand-off, or None."""
+
+    def resolve_handoff(self, handoff_id: str, user: str, now: datetime | None = None) -> bool:
+        """Mark resolved; True for the first person to do so, False when already resolved or unknown."""
+
+    def set_channel_helpers(self, platform: str, channel: str, helpers: str | None) -> None:
+        """Per-channel helpers (CAREERBOT_HELPERS syntax) overriding the default; None removes."""
+
+    def channel_helpers(self, platform: str, channel: str) -> str | None:
+        """This channel's helpers override, or None."""
+
+    def list_channel_helpers(self) -> list[tuple[str, str, str]]:
+        """Every override as (platform, channel, helpers)."""
+
+    def purge_questions(self, now: datetime | None = None) -> int:
+        """Forget question texts older than the retention period (counts stay); returns rows changed."""
+
+    def insight(self, since: datetime, until: datetime, top: int = 20) -> InsightFigures:
+        """The figures for asks (and votes, hand-offs) from `since` up to `until`."""
 
     def close(self) -> None:
         """Release connections."""

@@ -6,12 +6,25 @@ import json
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.store import sql
-from bot.store.base import CLAIM_TTL_SECONDS, FeedbackTotals, StoreError, ThreadState, VoteRecord
+from bot.store.base import (
+    CLAIM_TTL_SECONDS,
+    DEFAULT_RETENTION_DAYS,
+    AskRecord,
+    DayCount,
+    FeedbackTotals,
+    Handoff,
+    InsightFigures,
+    StoreError,
+    ThreadState,
+    UnansweredGroup,
+    VoteRecord,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -21,8 +34,17 @@ MAX_SHOWN = 200
 MAX_QUESTION_CHARS = 2000
 
 
+# A 👎 reason's own words are a short note, not an essay (Slack's field allows as much).
+MAX_REASON_CHARS = 500
+
+
 def _epoch(now: datetime | None) -> float:
     return now.timestamp() if now else time.time()
+
+
+def _day(epoch: float) -> str:
+    """The UTC date of an epoch time, as the insight page groups by it."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d")
 
 
 class SQLStore(ABC):
@@ -32,6 +54,9 @@ class SQLStore(ABC):
     # without a separate cleanup job. A class attribute so tests can lower it.
     purge_every: int = 1000
     _claims_since_purge: int = 0
+    _asks_since_purge: int = 0
+    # CAREERBOT_RETENTION_DAYS: open_store sets it from the settings.
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @abstractmethod
     def _execute(
@@ -67,6 +92,9 @@ class SQLStore(ABC):
                 json.dumps(list(vote.scores)),
                 vote.channel,
                 _epoch(now),
+                vote.ask_id,
+                vote.reason,
+                vote.reason_text[:MAX_REASON_CHARS] if vote.reason_text else None,
             ),
         )
 
@@ -74,7 +102,7 @@ class SQLStore(ABC):
         rows = self._execute(sql.GET_VOTE, (platform, answer_key, user), fetch=True, write=False)
         if not rows:
             return None
-        kind, question, passage_ids, scores, channel = rows[0]
+        kind, question, passage_ids, scores, channel, ask_id, reason, reason_text = rows[0]
         return VoteRecord(
             platform=platform,
             answer_key=answer_key,
@@ -84,6 +112,9 @@ class SQLStore(ABC):
             passage_ids=tuple(json.loads(passage_ids)),
             scores=tuple(json.loads(scores)),
             channel=channel,
+            ask_id=ask_id,
+            reason=reason,
+            reason_text=reason_text,
         )
 
     def feedback_totals(self) -> FeedbackTotals:
@@ -151,3 +182,168 @@ class SQLStore(ABC):
             return None
         value = json.loads(rows[0][0])
         return value if isinstance(value, dict) else None
+
+    # -- asks, resolutions, hand-offs ---------------------------------------------------------
+
+    def record_ask(self, ask: AskRecord, now: datetime | None = None) -> None:
+        at = _epoch(now)
+        self._execute(
+            sql.RECORD_ASK,
+            (
+                ask.ask_id,
+                ask.platform,
+                ask.entry,
+                ask.channel,
+                ask.user,
+                ask.question[:MAX_QUESTION_CHARS],
+                ask.concepts,
+                1 if ask.answered else 0,
+                ask.hits,
+                json.dumps(list(ask.passage_ids)),
+                at,
+                _day(at),
+            ),
+        )
+        # Retention runs as asks come in, like the claims purge: no separate job to forget.
+        self._asks_since_purge += 1
+        if self._asks_since_purge >= self.purge_every:
+            self._asks_since_purge = 0
+            try:
+                self.purge_questions(now)
+            except StoreError:  # housekeeping only: the ask itself was stored
+                logger.warning("could not purge questions past the retention period", exc_info=True)
+
+    def get_ask(self, ask_id: str) -> AskRecord | None:
+        rows = self._execute(sql.GET_ASK, (ask_id,), fetch=True, write=False)
+        if not rows or rows[0][4] is None:
+            return None
+        platform, entry, channel, user, question, concepts, answered, hits, passage_ids = rows[0]
+        return AskRecord(
+            ask_id=ask_id,
+            platform=platform,
+            entry=entry,
+            channel=channel,
+            user=user,
+            question=question,
+            concepts=concepts,
+            answered=bool(answered),
+            hits=hits,
+            passage_ids=tuple(json.loads(passage_ids)),
+        )
+
+    def mark_answered(self, ask_id: str, user: str, now: datetime | None = None) -> bool:
+        return bool(self._execute(sql.MARK_ANSWERED, (ask_id, user, _epoch(now)), fetch=True))
+
+    def set_vote_reason(
+        self, platform: str, answer_key: str, user: str, reason: str, text: str | None = None
+    ) -> bool:
+        text = (text or "").strip()[:MAX_REASON_CHARS] or None
+        return bool(
+            self._execute(sql.SET_VOTE_REASON, (reason, text, platform, answer_key, user), fetch=True)
+        )
+
+    def open_handoff(self, handoff: Handoff, now: datetime | None = None) -> Handoff:
+        self._execute(
+            sql.OPEN_HANDOFF,
+            (
+                handoff.handoff_id,
+                handoff.platform,
+                handoff.ask_id,
+                handoff.channel,
+                handoff.question[:MAX_QUESTION_CHARS] if handoff.question else None,
+                handoff.asker,
+                json.dumps(list(handoff.helpers)),
+                _epoch(now),
+            ),
+        )
+        if handoff.ask_id is not None:
+            rows = self._execute(sql.GET_HANDOFF_FOR_ASK, (handoff.ask_id,), fetch=True, write=False)
+        else:
+            rows = self._execute(sql.GET_HANDOFF, (handoff.handoff_id,), fetch=True, write=False)
+        if not rows:
+            raise StoreError("the hand-off was not stored")
+        return self._handoff(rows[0])
+
+    def get_handoff(self, handoff_id: str) -> Handoff | None:
+        rows = self._execute(sql.GET_HANDOFF, (handoff_id,), fetch=True, write=False)
+        return self._handoff(rows[0]) if rows else None
+
+    @staticmethod
+    def _handoff(row: tuple) -> Handoff:
+        handoff_id, platform, ask_id, channel, question, asker, helpers, created, resolved, by = row
+        return Handoff(
+            handoff_id=handoff_id,
+            platform=platform,
+            ask_id=ask_id,
+            channel=channel,
+            question=question,
+            asker=asker,
+            helpers=tuple(json.loads(helpers)),
+            created_at=created,
+            resolved_at=resolved,
+            resolved_by=by,
+        )
+
+    def resolve_handoff(self, handoff_id: str, user: str, now: datetime | None = None) -> bool:
+        return bool(self._execute(sql.RESOLVE_HANDOFF, (_epoch(now), user, handoff_id), fetch=True))
+
+    def set_channel_helpers(self, platform: str, channel: str, helpers: str | None) -> None:
+        if helpers is None:
+            self._execute(sql.CLEAR_CHANNEL_HELPERS, (platform, channel))
+        else:
+            self._execute(sql.SET_CHANNEL_HELPERS, (platform, channel, helpers))
+
+    def channel_helpers(self, platform: str, channel: str) -> str | None:
+        rows = self._execute(sql.GET_CHANNEL_HELPERS, (platform, channel), fetch=True, write=False)
+        return rows[0][0] if rows else None
+
+    def list_channel_helpers(self) -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in self._execute(sql.LIST_CHANNEL_HELPERS, fetch=True, write=False)]  # type: ignore[misc]
+
+    def purge_questions(self, now: datetime | None = None) -> int:
+        cutoff = _epoch(now) - self.retention_days * 86400
+        return sum(len(self._execute(statement, (cutoff,), fetch=True)) for statement in sql.PURGE_QUESTIONS)
+
+    def insight(self, since: datetime, until: datetime, top: int = 20) -> InsightFigures:
+        window = (since.timestamp(), until.timestamp())
+
+        def rows(statement: str, *extra: Any) -> list[tuple]:
+            return self._execute(statement, (*window, *extra), fetch=True, write=False)
+
+        per_day = [
+            DayCount(day=day, platform=platform, entry=entry, asked=int(n), answered=int(answered or 0))
+            for day, platform, entry, n, answered in rows(sql.INSIGHT_PER_DAY)
+        ]
+        up = down = 0
+        reasons: dict[str, int] = {}
+        for kind, reason, n in rows(sql.INSIGHT_VOTES):
+            if kind == "up":
+                up += int(n)
+            else:
+                down += int(n)
+                reasons[reason] = reasons.get(reason, 0) + int(n)
+        handoffs = dict(rows(sql.INSIGHT_HANDOFFS))
+        passages: Counter[str] = Counter()
+        for passage_ids, n in rows(sql.INSIGHT_DOWNVOTED_PASSAGES):
+            for passage_id in dict.fromkeys(json.loads(passage_ids)):
+                passages[passage_id] += int(n)
+        return InsightFigures(
+            since=since,
+            until=until,
+            asked=sum(d.asked for d in per_day),
+            answered=sum(d.answered for d in per_day),
+            askers=int(rows(sql.INSIGHT_ASKERS)[0][0] or 0),
+            per_day=per_day,
+            up=up,
+            down=down,
+            reasons=dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
+            marked_answered=int(rows(sql.INSIGHT_MARKED)[0][0] or 0),
+            auto_resolved=int(rows(sql.INSIGHT_AUTO_RESOLVED)[0][0] or 0),
+            handoffs_open=int(handoffs.get("open", 0)),
+            handoffs_resolved=int(handoffs.get("resolved", 0)),
+            unanswered_groups=[
+                UnansweredGroup(concepts=concepts, count=int(n), example=example, example_ask_id=ask_id)
+                for concepts, n, example, ask_id in rows(sql.INSIGHT_UNANSWERED, top)
+            ],
+            downvoted_passages=sorted(passages.items(), key=lambda item: (-item[1], item[0]))[:top],
+        )

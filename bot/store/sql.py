@@ -64,6 +64,55 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (channel, thread_ts)
         )""",
     ),
+    # 3: every asked question, "That answers it", 👎 reasons, hand-offs, per-channel helpers.
+    (
+        """CREATE TABLE IF NOT EXISTS asks (
+            ask_id TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            entry TEXT NOT NULL,
+            channel TEXT,
+            user_id TEXT,
+            question TEXT,
+            concepts TEXT NOT NULL,
+            answered INTEGER NOT NULL,
+            hits INTEGER NOT NULL,
+            passage_ids TEXT NOT NULL,
+            asked_at DOUBLE PRECISION NOT NULL,
+            day TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS asks_asked_at ON asks (asked_at)",
+        """CREATE TABLE IF NOT EXISTS answered_marks (
+            ask_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            marked_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (ask_id, user_id)
+        )""",
+        "ALTER TABLE votes ADD COLUMN ask_id TEXT",
+        "ALTER TABLE votes ADD COLUMN reason TEXT",
+        "ALTER TABLE votes ADD COLUMN reason_text TEXT",
+        "CREATE INDEX IF NOT EXISTS votes_ask_id ON votes (ask_id)",
+        "CREATE INDEX IF NOT EXISTS votes_voted_at ON votes (voted_at)",
+        """CREATE TABLE IF NOT EXISTS handoffs (
+            handoff_id TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            ask_id TEXT UNIQUE,
+            channel TEXT,
+            question TEXT,
+            asker TEXT,
+            helpers TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            resolved_at DOUBLE PRECISION,
+            resolved_by TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS handoffs_created_at ON handoffs (created_at)",
+        """CREATE TABLE IF NOT EXISTS channel_helpers (
+            platform TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            helpers TEXT NOT NULL,
+            PRIMARY KEY (platform, channel)
+        )""",
+        "CREATE INDEX IF NOT EXISTS unanswered_asked_at ON unanswered (asked_at)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -85,17 +134,31 @@ PURGE_EVENTS = "DELETE FROM event_claims WHERE claimed_at < ? RETURNING key"
 
 # The latest click wins, by click time rather than by arrival: two clicks in quick succession
 # handled by two workers may commit in either order.
+# A changed vote drops the reason given with the old one; a repeated 👎 keeps it.
 UPSERT_VOTE = """
-INSERT INTO votes (platform, answer_key, user_id, vote, question, passage_ids, scores, channel, voted_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO votes (
+    platform, answer_key, user_id, vote, question, passage_ids, scores, channel, voted_at,
+    ask_id, reason, reason_text
+)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (platform, answer_key, user_id) DO UPDATE SET
+    reason = CASE WHEN votes.vote = excluded.vote THEN COALESCE(excluded.reason, votes.reason) END,
+    reason_text = CASE
+        WHEN votes.vote = excluded.vote THEN COALESCE(excluded.reason_text, votes.reason_text)
+    END,
     vote = excluded.vote, question = excluded.question, passage_ids = excluded.passage_ids,
-    scores = excluded.scores, channel = excluded.channel, voted_at = excluded.voted_at
+    scores = excluded.scores, channel = excluded.channel, voted_at = excluded.voted_at,
+    ask_id = COALESCE(excluded.ask_id, votes.ask_id)
 WHERE votes.voted_at <= excluded.voted_at
 """
 GET_VOTE = """
-SELECT vote, question, passage_ids, scores, channel FROM votes
+SELECT vote, question, passage_ids, scores, channel, ask_id, reason, reason_text FROM votes
 WHERE platform = ? AND answer_key = ? AND user_id = ?
+"""
+SET_VOTE_REASON = """
+UPDATE votes SET reason = ?, reason_text = ?
+WHERE platform = ? AND answer_key = ? AND user_id = ? AND vote = 'down'
+RETURNING user_id
 """
 VOTE_TOTALS = "SELECT vote, COUNT(*) FROM votes GROUP BY vote"
 # Most 👎 first, then most recent.
@@ -135,6 +198,96 @@ INSERT INTO assistant_contexts (channel, thread_ts, context, updated_at) VALUES 
 ON CONFLICT (channel, thread_ts) DO UPDATE SET context = excluded.context, updated_at = excluded.updated_at
 """
 GET_ASSISTANT_CONTEXT = "SELECT context FROM assistant_contexts WHERE channel = ? AND thread_ts = ?"
+
+# -- asks, resolutions, hand-offs (the insight page) -------------------------------------------
+
+RECORD_ASK = """
+INSERT INTO asks (
+    ask_id, platform, entry, channel, user_id, question, concepts, answered, hits, passage_ids,
+    asked_at, day
+)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (ask_id) DO NOTHING
+"""
+GET_ASK = """
+SELECT platform, entry, channel, user_id, question, concepts, answered, hits, passage_ids
+FROM asks WHERE ask_id = ?
+"""
+MARK_ANSWERED = """
+INSERT INTO answered_marks (ask_id, user_id, marked_at) VALUES (?, ?, ?)
+ON CONFLICT (ask_id, user_id) DO NOTHING
+RETURNING user_id
+"""
+OPEN_HANDOFF = """
+INSERT INTO handoffs (handoff_id, platform, ask_id, channel, question, asker, helpers, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+"""
+_HANDOFF_COLUMNS = (
+    "handoff_id, platform, ask_id, channel, question, asker, helpers, created_at, resolved_at, resolved_by"
+)
+GET_HANDOFF = f"SELECT {_HANDOFF_COLUMNS} FROM handoffs WHERE handoff_id = ?"
+GET_HANDOFF_FOR_ASK = f"SELECT {_HANDOFF_COLUMNS} FROM handoffs WHERE ask_id = ?"
+RESOLVE_HANDOFF = """
+UPDATE handoffs SET resolved_at = ?, resolved_by = ?
+WHERE handoff_id = ? AND resolved_at IS NULL
+RETURNING handoff_id
+"""
+SET_CHANNEL_HELPERS = """
+INSERT INTO channel_helpers (platform, channel, helpers) VALUES (?, ?, ?)
+ON CONFLICT (platform, channel) DO UPDATE SET helpers = excluded.helpers
+"""
+CLEAR_CHANNEL_HELPERS = "DELETE FROM channel_helpers WHERE platform = ? AND channel = ?"
+GET_CHANNEL_HELPERS = "SELECT helpers FROM channel_helpers WHERE platform = ? AND channel = ?"
+LIST_CHANNEL_HELPERS = "SELECT platform, channel, helpers FROM channel_helpers ORDER BY platform, channel"
+
+# Retention: texts older than the cutoff are forgotten; the rows (the counts) stay.
+PURGE_QUESTIONS = (
+    "UPDATE asks SET question = NULL WHERE asked_at < ? AND question IS NOT NULL RETURNING ask_id",
+    "UPDATE votes SET question = '', reason_text = NULL "
+    "WHERE voted_at < ? AND (question <> '' OR reason_text IS NOT NULL) RETURNING user_id",
+    "UPDATE handoffs SET question = NULL WHERE created_at < ? AND question IS NOT NULL RETURNING handoff_id",
+    "DELETE FROM unanswered WHERE asked_at < ? RETURNING platform",
+)
+
+# The insight figures for asks in [since, until).
+INSIGHT_PER_DAY = """
+SELECT day, platform, entry, COUNT(*), SUM(answered) FROM asks
+WHERE asked_at >= ? AND asked_at < ?
+GROUP BY day, platform, entry ORDER BY day, platform, entry
+"""
+INSIGHT_ASKERS = "SELECT COUNT(DISTINCT user_id) FROM asks WHERE asked_at >= ? AND asked_at < ?"
+INSIGHT_VOTES = """
+SELECT vote, COALESCE(reason, 'none'), COUNT(*) FROM votes
+WHERE voted_at >= ? AND voted_at < ? GROUP BY vote, COALESCE(reason, 'none')
+"""
+INSIGHT_AUTO_RESOLVED = """
+SELECT COUNT(*) FROM asks a
+WHERE a.asked_at >= ? AND a.asked_at < ? AND a.answered = 1
+AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.ask_id = a.ask_id AND v.vote = 'down')
+AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.ask_id = a.ask_id)
+"""
+INSIGHT_MARKED = """
+SELECT COUNT(DISTINCT m.ask_id) FROM answered_marks m JOIN asks a ON a.ask_id = m.ask_id
+WHERE a.asked_at >= ? AND a.asked_at < ?
+"""
+INSIGHT_HANDOFFS = """
+SELECT CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END, COUNT(*) FROM handoffs
+WHERE created_at >= ? AND created_at < ? GROUP BY CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END
+"""
+# Most asked first; the example is the newest-by-id question of the group whose text is kept.
+INSIGHT_UNANSWERED = """
+SELECT g.concepts, g.n, a.question, g.example FROM (
+    SELECT concepts, COUNT(*) AS n, MAX(CASE WHEN question IS NOT NULL THEN ask_id END) AS example
+    FROM asks WHERE asked_at >= ? AND asked_at < ? AND answered = 0
+    GROUP BY concepts ORDER BY COUNT(*) DESC, concepts LIMIT ?
+) g LEFT JOIN asks a ON a.ask_id = g.example
+ORDER BY g.n DESC, g.concepts
+"""
+INSIGHT_DOWNVOTED_PASSAGES = """
+SELECT passage_ids, COUNT(*) FROM votes
+WHERE voted_at >= ? AND voted_at < ? AND vote = 'down' GROUP BY passage_ids
+"""
 
 
 def pending_migrations(current: int) -> list[tuple[int, tuple[str, ...]]]:

@@ -202,10 +202,21 @@ def test_assistant_thread_context_round_trips(store: Store) -> None:
 def test_a_version_1_database_is_upgraded_in_place(store_url: str) -> None:
     """A database made before follow-ups (schema 1) gains the new tables and keeps its rows."""
     old = open_url(store_url)
-    for table in ("threads", "thread_messages", "assistant_contexts"):
+    # A true schema-1 database: every table dropped, then only migration 1 applied (later
+    # migrations may also alter tables of migration 1, e.g. votes gaining columns).
+    listing = (
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        if isinstance(old, PostgresStore)
+        else "SELECT name FROM sqlite_master WHERE type = 'table'"
+    )
+    for (table,) in old._execute(listing, fetch=True, write=False):  # type: ignore[attr-defined]
         old._execute(f"DROP TABLE {table}")  # type: ignore[attr-defined]
-    old._execute("DELETE FROM schema_version WHERE version > 1")  # type: ignore[attr-defined]
-    old.record_vote(vote("U1"))
+    for statement in (sql.CREATE_VERSION_TABLE, *sql.MIGRATIONS[0]):
+        old._execute(statement)  # type: ignore[attr-defined]
+    old._execute(sql.WRITE_VERSION, (1,))  # type: ignore[attr-defined]
+    old._execute(  # type: ignore[attr-defined]
+        "INSERT INTO votes VALUES ('slack', 'C1:1.0', 'U1', 'up', 'What is MLOps', '[]', '[]', 'C1', 1.0)"
+    )
     old.close()
     upgraded = open_url(store_url)
     assert upgraded.feedback_totals().up == 1
