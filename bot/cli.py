@@ -1,4 +1,4 @@
-"""The `careerbot` command line: ask, chat, eval, corpus, index, serve, start, feedback, discord."""
+"""The `careerbot` command line: ask, chat, eval, corpus, index, serve, start, feedback, helpers, discord."""
 
 from __future__ import annotations
 
@@ -134,6 +134,12 @@ def _add_service_commands(sub: Subcommands) -> None:
     feedback = sub.add_parser(
         "feedback", help="print vote totals and questions that went unanswered or got a 👎"
     )
+    feedback.add_argument("--json", action="store_true", help="print every figure as one JSON object")
+    feedback.add_argument(
+        "--days", metavar="N", help="the period: the last N days, today included (default 30)"
+    )
+    feedback.add_argument("--from", dest="start", metavar="DATE", help="the period's first day (YYYY-MM-DD)")
+    feedback.add_argument("--to", dest="end", metavar="DATE", help="the period's last day (default today)")
     feedback.set_defaults(handler=cmd_feedback)
 
     health = sub.add_parser(
@@ -144,6 +150,16 @@ def _add_service_commands(sub: Subcommands) -> None:
         "--max-age", type=float, help="seconds a heartbeat stays fresh (default: three intervals)"
     )
     health.set_defaults(handler=cmd_health)
+
+    helpers = sub.add_parser("helpers", help='list, set or clear a channel\'s helpers for "Ask a person"')
+    helpers.add_argument("--platform", choices=("slack", "discord"), default="slack")
+    helpers_sub = helpers.add_subparsers(dest="helpers_command")
+    helpers_set = helpers_sub.add_parser("set", help="set a channel's helpers (CAREERBOT_HELPERS syntax)")
+    helpers_set.add_argument("channel", help="channel id (Slack C…, Discord channel id)")
+    helpers_set.add_argument("helpers", help="e.g. slack:S0123,slack:U0456 or discord:role:123")
+    helpers_clear = helpers_sub.add_parser("clear", help="the channel uses CAREERBOT_HELPERS again")
+    helpers_clear.add_argument("channel")
+    helpers.set_defaults(handler=cmd_helpers)
 
 
 def _add_discord_commands(sub: Subcommands) -> None:
@@ -358,13 +374,25 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def cmd_feedback(args: argparse.Namespace) -> int:
     from bot.feedback_report import render_feedback_report
+    from bot.insight.period import PeriodError, parse_period
+    from bot.insight.report import insight_json, insight_text
     from bot.store import open_store
 
+    try:
+        period = parse_period(days=args.days, start=args.start, end=args.end)
+    except PeriodError as exc:
+        raise CareerbotError(str(exc)) from None
     store = open_store(load_settings())
     try:
-        print(render_feedback_report(store.feedback_totals()))
+        totals = store.feedback_totals()
+        figures = store.insight(period.since, period.until)
     finally:
         store.close()
+    if args.json:
+        print(json.dumps(insight_json(figures, period, totals), ensure_ascii=False, indent=2))
+    else:
+        print(render_feedback_report(totals))
+        print("\n" + insight_text(figures, period))
     return 0
 
 
@@ -379,6 +407,37 @@ def cmd_health(args: argparse.Namespace) -> int:
     healthy, line = check(path, args.max_age)
     print(line, file=sys.stdout if healthy else sys.stderr)
     return EXIT_HEALTHY if healthy else EXIT_UNHEALTHY
+
+
+def cmd_helpers(args: argparse.Namespace) -> int:
+    from bot.helpers import parse_helpers
+    from bot.store import open_store
+
+    settings = load_settings()
+    store = open_store(settings)
+    try:
+        if args.helpers_command == "set":
+            try:
+                helpers = parse_helpers(args.helpers).for_platform(args.platform)
+            except ValueError as exc:
+                raise CareerbotError(f"helpers: {exc}") from None
+            if not helpers.any_for(args.platform):
+                raise CareerbotError(f"helpers: no {args.platform} helper in {args.helpers!r}")
+            store.set_channel_helpers(args.platform, args.channel, helpers.to_text())
+            print(f"{args.platform} channel {args.channel}: {helpers.to_text()}")
+            return 0
+        if args.helpers_command == "clear":
+            store.set_channel_helpers(args.platform, args.channel, None)
+            print(
+                f"{args.platform} channel {args.channel}: CAREERBOT_HELPERS ({settings.careerbot_helpers or 'none'})"
+            )
+            return 0
+        print(f"default (CAREERBOT_HELPERS): {settings.careerbot_helpers or '(none)'}")
+        for platform, channel, helpers_text in store.list_channel_helpers():
+            print(f"{platform} channel {channel}: {helpers_text}")
+        return 0
+    finally:
+        store.close()
 
 
 def cmd_discord_register(args: argparse.Namespace) -> int:

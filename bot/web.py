@@ -1,4 +1,4 @@
-"""The production HTTP app: mounts POST /slack/events, POST /discord/interactions, GET /healthz.
+"""The production HTTP app: mounts POST /slack/events, POST /discord/interactions, GET /healthz, /insight.
 
 Served by gunicorn (bot/gunicorn_conf.py) through the `app_from_env()` factory, which runs
 in each worker after the fork, so every worker opens its own store connections. Each
@@ -48,6 +48,10 @@ def create_web_app(settings: Settings, engine: Engine | None = None, store: Stor
     flask_app = Flask("careerbot")
     flask_app.register_blueprint(slack_http.create_slack_blueprint(settings, engine, store))
     flask_app.register_blueprint(discord_http.create_discord_blueprint(settings, engine, store))
+
+    from bot.insight.web import create_insight_blueprint
+
+    flask_app.register_blueprint(create_insight_blueprint(settings, engine, store))
 
     @flask_app.get("/healthz")
     def healthz():  # noqa: ANN202

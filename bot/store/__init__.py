@@ -25,6 +25,7 @@ from bot.store.base import (
     UnansweredGroup,
     Vote,
     VoteRecord,
+    new_ask_id,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ __all__ = [
     "ThreadState",
     "Vote",
     "VoteRecord",
+    "new_ask_id",
     "open_store",
 ]
 

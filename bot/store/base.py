@@ -6,6 +6,8 @@ Two implementations: SQLite (default, one file in WAL mode) and PostgreSQL
 
 from __future__ import annotations
 
+import secrets
+import time
 from datetime import datetime
 from typing import Literal, Protocol
 
@@ -32,6 +34,12 @@ DOWN_REASONS: dict[str, str] = {
 }
 
 
+def new_ask_id(now: float | None = None) -> str:
+    """20 hex characters that sort by time (milliseconds, then 8 random hex digits)."""
+    millis = int((time.time() if now is None else now) * 1000)
+    return f"{millis:012x}{secrets.token_hex(4)}"
+
+
 class VoteRecord(BaseModel):
     """One person's vote on one answer message."""
 
@@ -55,7 +63,9 @@ class AskRecord(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    ask_id: str  # random, carried by the answer's buttons so votes and hand-offs find it
+    # Carried by the answer's buttons so votes and hand-offs find it; must sort by time
+    # (new_ask_id() does): the insight page takes a group's newest ask as its example.
+    ask_id: str
     platform: str  # "slack" | "discord"
     entry: str  # how it was asked: "mention", "dm", "command", "example", "share", ...
     question: str
@@ -115,7 +125,7 @@ class InsightFigures(BaseModel):
     up: int = 0
     down: int = 0
     reasons: dict[str, int] = Field(default_factory=dict)  # DOWN_REASONS key (or "none") -> count
-    marked_answered: int = 0  # asks where someone pressed "That answers it"
+    marked_answered: int = 0  # asks of the period someone marked "That answers it"
     auto_resolved: int = 0  # answered asks with no 👎 and no hand-off
     handoffs_open: int = 0
     handoffs_resolved: int = 0

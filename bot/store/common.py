@@ -7,9 +7,9 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.store import sql
 from bot.store.base import (
@@ -33,6 +33,10 @@ MAX_SHOWN = 200
 # Questions are stored as asked, up to this many characters (Slack allows 40,000 in a message).
 MAX_QUESTION_CHARS = 2000
 
+
+T = TypeVar("T")
+# One statement inside a transaction: run(statement, params) -> rows.
+Run = Callable[..., list[tuple]]
 
 # A 👎 reason's own words are a short note, not an essay (Slack's field allows as much).
 MAX_REASON_CHARS = 500
@@ -63,6 +67,10 @@ class SQLStore(ABC):
         self, statement: str, params: Sequence[Any] = (), fetch: bool = False, write: bool = True
     ) -> list[tuple]:
         """Run one statement in its own transaction; rows when fetch. Raise StoreError on failure."""
+
+    @abstractmethod
+    def _transaction(self, work: Callable[[Run], T]) -> T:
+        """work(run) in one transaction; raise StoreError on failure."""
 
     def claim_event(self, key: str, now: datetime | None = None) -> bool:
         at = _epoch(now)
@@ -187,23 +195,31 @@ class SQLStore(ABC):
 
     def record_ask(self, ask: AskRecord, now: datetime | None = None) -> None:
         at = _epoch(now)
-        self._execute(
-            sql.RECORD_ASK,
-            (
-                ask.ask_id,
-                ask.platform,
-                ask.entry,
-                ask.channel,
-                ask.user,
-                ask.question[:MAX_QUESTION_CHARS],
-                ask.concepts,
-                1 if ask.answered else 0,
-                ask.hits,
-                json.dumps(list(ask.passage_ids)),
-                at,
-                _day(at),
-            ),
+        day = _day(at)
+        row = (
+            ask.ask_id,
+            ask.platform,
+            ask.entry,
+            ask.channel,
+            ask.user,
+            ask.question[:MAX_QUESTION_CHARS],
+            ask.concepts,
+            1 if ask.answered else 0,
+            ask.hits,
+            json.dumps(list(ask.passage_ids)),
+            at,
+            day,
         )
+
+        def work(run: Run) -> None:
+            if not run(sql.RECORD_ASK, row):
+                return  # a repeated ask id: counted once
+            # The day's counts, kept beside the rows so the insight page reads days, not asks.
+            run(sql.COUNT_ASK_DAY, (day, ask.platform, ask.entry, 1 if ask.answered else 0))
+            if not ask.answered:
+                run(sql.COUNT_UNANSWERED_DAY, (day, ask.concepts, ask.ask_id))
+
+        self._transaction(work)
         # Retention runs as asks come in, like the claims purge: no separate job to forget.
         self._asks_since_purge += 1
         if self._asks_since_purge >= self.purge_every:
@@ -304,15 +320,25 @@ class SQLStore(ABC):
         cutoff = _epoch(now) - self.retention_days * 86400
         return sum(len(self._execute(statement, (cutoff,), fetch=True)) for statement in sql.PURGE_QUESTIONS)
 
+    def _count(self, statement: str, *params: Any) -> int:
+        return int(self._execute(statement, params, fetch=True, write=False)[0][0] or 0)
+
     def insight(self, since: datetime, until: datetime, top: int = 20) -> InsightFigures:
         window = (since.timestamp(), until.timestamp())
 
         def rows(statement: str, *extra: Any) -> list[tuple]:
             return self._execute(statement, (*window, *extra), fetch=True, write=False)
 
+        # The day counts cover whole UTC days: since's day up to the day before until (or until's
+        # own day when until is not a midnight); a Period's since/until are midnights.
+        days = (_day(window[0]), _day(window[1] - 1e-3) if window[1] > window[0] else _day(window[0]))
+
+        def day_rows(statement: str, *extra: Any) -> list[tuple]:
+            return self._execute(statement, (*days, *extra), fetch=True, write=False)
+
         per_day = [
             DayCount(day=day, platform=platform, entry=entry, asked=int(n), answered=int(answered or 0))
-            for day, platform, entry, n, answered in rows(sql.INSIGHT_PER_DAY)
+            for day, platform, entry, n, answered in day_rows(sql.INSIGHT_PER_DAY)
         ]
         up = down = 0
         reasons: dict[str, int] = {}
@@ -327,23 +353,30 @@ class SQLStore(ABC):
         for passage_ids, n in rows(sql.INSIGHT_DOWNVOTED_PASSAGES):
             for passage_id in dict.fromkeys(json.loads(passage_ids)):
                 passages[passage_id] += int(n)
+        since_ = window[0]
+        answered = sum(d.answered for d in per_day)
         return InsightFigures(
             since=since,
             until=until,
             asked=sum(d.asked for d in per_day),
-            answered=sum(d.answered for d in per_day),
+            answered=answered,
             askers=int(rows(sql.INSIGHT_ASKERS)[0][0] or 0),
             per_day=per_day,
             up=up,
             down=down,
             reasons=dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
-            marked_answered=int(rows(sql.INSIGHT_MARKED)[0][0] or 0),
-            auto_resolved=int(rows(sql.INSIGHT_AUTO_RESOLVED)[0][0] or 0),
+            marked_answered=int(self._count(sql.INSIGHT_MARKED, since_, *window)),
+            auto_resolved=answered - int(self._count(sql.INSIGHT_NOT_AUTO_RESOLVED, since_, since_, *window)),
             handoffs_open=int(handoffs.get("open", 0)),
             handoffs_resolved=int(handoffs.get("resolved", 0)),
             unanswered_groups=[
-                UnansweredGroup(concepts=concepts, count=int(n), example=example, example_ask_id=ask_id)
-                for concepts, n, example, ask_id in rows(sql.INSIGHT_UNANSWERED, top)
+                UnansweredGroup(
+                    concepts=concepts,
+                    count=int(n),
+                    example=example,
+                    example_ask_id=ask_id if example is not None else None,
+                )
+                for concepts, n, example, ask_id in day_rows(sql.INSIGHT_UNANSWERED, top)
             ],
             downvoted_passages=sorted(passages.items(), key=lambda item: (-item[1], item[0]))[:top],
         )

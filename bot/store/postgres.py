@@ -13,9 +13,9 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import psycopg
@@ -24,7 +24,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.store import sql
 from bot.store.base import StoreError
-from bot.store.common import SQLStore
+from bot.store.common import Run, SQLStore
+
+T = TypeVar("T")
 
 POOL_MAX = 10  # Bolt's listener executor runs up to 10 handlers at once
 CONNECT_TIMEOUT_SECONDS = 5  # start-up's direct connection: a wrong DATABASE_URL is reported at once
@@ -189,6 +191,25 @@ class PostgresStore(SQLStore):
                 yield conn
         finally:
             pool.putconn(conn)
+
+    def _transaction(self, work: Callable[[Run], T]) -> T:
+        """work(run) inside one transaction: every statement it runs commits, or none."""
+        try:
+            pool = self._get_pool()
+            with self._connection(pool) as conn, conn.transaction(), conn.cursor() as cur:
+
+                def run(statement: str, params: Sequence[Any] = ()) -> list[tuple]:
+                    cur.execute(statement.replace("?", "%s"), tuple(params))
+                    return cur.fetchall() if cur.description is not None else []
+
+                return work(run)
+        except PoolTimeout:
+            raise StoreError(
+                f"PostgreSQL (DATABASE_URL): no connection within {self.timeout:g} s "
+                "(CAREERBOT_DB_TIMEOUT): is the server down?"
+            ) from None
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL (DATABASE_URL): {self._clean(exc)}") from None
 
     def _migrate(self) -> None:
         """Create or upgrade the schema; a read-only but current database opens fine."""

@@ -80,18 +80,36 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             asked_at DOUBLE PRECISION NOT NULL,
             day TEXT NOT NULL
         )""",
-        "CREATE INDEX IF NOT EXISTS asks_asked_at ON asks (asked_at)",
+        "CREATE INDEX IF NOT EXISTS asks_people ON asks (asked_at, user_id)",
+        # Counts per day, kept as asks are recorded: the insight page reads days, not asks.
+        """CREATE TABLE IF NOT EXISTS ask_days (
+            day TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            entry TEXT NOT NULL,
+            asked INTEGER NOT NULL,
+            answered INTEGER NOT NULL,
+            PRIMARY KEY (day, platform, entry)
+        )""",
+        """CREATE TABLE IF NOT EXISTS unanswered_days (
+            day TEXT NOT NULL,
+            concepts TEXT NOT NULL,
+            asked INTEGER NOT NULL,
+            newest TEXT NOT NULL,
+            PRIMARY KEY (day, concepts)
+        )""",
         """CREATE TABLE IF NOT EXISTS answered_marks (
             ask_id TEXT NOT NULL,
             user_id TEXT NOT NULL,
             marked_at DOUBLE PRECISION NOT NULL,
             PRIMARY KEY (ask_id, user_id)
         )""",
+        "CREATE INDEX IF NOT EXISTS answered_marks_marked_at ON answered_marks (marked_at, ask_id)",
         "ALTER TABLE votes ADD COLUMN ask_id TEXT",
         "ALTER TABLE votes ADD COLUMN reason TEXT",
         "ALTER TABLE votes ADD COLUMN reason_text TEXT",
         "CREATE INDEX IF NOT EXISTS votes_ask_id ON votes (ask_id)",
-        "CREATE INDEX IF NOT EXISTS votes_voted_at ON votes (voted_at)",
+        "CREATE INDEX IF NOT EXISTS votes_period ON votes (voted_at, vote, reason, ask_id)",
+        "CREATE INDEX IF NOT EXISTS votes_down ON votes (vote, voted_at, passage_ids)",
         """CREATE TABLE IF NOT EXISTS handoffs (
             handoff_id TEXT PRIMARY KEY,
             platform TEXT NOT NULL,
@@ -104,7 +122,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             resolved_at DOUBLE PRECISION,
             resolved_by TEXT
         )""",
-        "CREATE INDEX IF NOT EXISTS handoffs_created_at ON handoffs (created_at)",
+        "CREATE INDEX IF NOT EXISTS handoffs_created_at ON handoffs (created_at, resolved_at, ask_id)",
         """CREATE TABLE IF NOT EXISTS channel_helpers (
             platform TEXT NOT NULL,
             channel TEXT NOT NULL,
@@ -208,6 +226,18 @@ INSERT INTO asks (
 )
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (ask_id) DO NOTHING
+RETURNING ask_id
+"""
+COUNT_ASK_DAY = """
+INSERT INTO ask_days (day, platform, entry, asked, answered) VALUES (?, ?, ?, 1, ?)
+ON CONFLICT (day, platform, entry) DO UPDATE SET
+    asked = ask_days.asked + 1, answered = ask_days.answered + excluded.answered
+"""
+COUNT_UNANSWERED_DAY = """
+INSERT INTO unanswered_days (day, concepts, asked, newest) VALUES (?, ?, 1, ?)
+ON CONFLICT (day, concepts) DO UPDATE SET
+    asked = unanswered_days.asked + 1,
+    newest = CASE WHEN excluded.newest > unanswered_days.newest THEN excluded.newest ELSE unanswered_days.newest END
 """
 GET_ASK = """
 SELECT platform, entry, channel, user_id, question, concepts, answered, hits, passage_ids
@@ -250,38 +280,45 @@ PURGE_QUESTIONS = (
     "DELETE FROM unanswered WHERE asked_at < ? RETURNING platform",
 )
 
-# The insight figures for asks in [since, until).
+# The insight figures. Day counts take [first day, last day]; the rest [since, until).
 INSIGHT_PER_DAY = """
-SELECT day, platform, entry, COUNT(*), SUM(answered) FROM asks
-WHERE asked_at >= ? AND asked_at < ?
-GROUP BY day, platform, entry ORDER BY day, platform, entry
+SELECT day, platform, entry, asked, answered FROM ask_days
+WHERE day >= ? AND day <= ? ORDER BY day, platform, entry
 """
 INSIGHT_ASKERS = "SELECT COUNT(DISTINCT user_id) FROM asks WHERE asked_at >= ? AND asked_at < ?"
 INSIGHT_VOTES = """
 SELECT vote, COALESCE(reason, 'none'), COUNT(*) FROM votes
 WHERE voted_at >= ? AND voted_at < ? GROUP BY vote, COALESCE(reason, 'none')
 """
-INSIGHT_AUTO_RESOLVED = """
-SELECT COUNT(*) FROM asks a
-WHERE a.asked_at >= ? AND a.asked_at < ? AND a.answered = 1
-AND NOT EXISTS (SELECT 1 FROM votes v WHERE v.ask_id = a.ask_id AND v.vote = 'down')
-AND NOT EXISTS (SELECT 1 FROM handoffs h WHERE h.ask_id = a.ask_id)
+# Asks of the period that are not auto-resolved (answered, yet a 👎 or a hand-off), found from the
+# few 👎 and hand-offs since the period began rather than by probing every ask. Params: since,
+# since, since, until. A 👎 or hand-off always comes after its ask.
+INSIGHT_NOT_AUTO_RESOLVED = """
+SELECT COUNT(*) FROM asks
+WHERE ask_id IN (
+    SELECT ask_id FROM votes WHERE vote = 'down' AND voted_at >= ?
+    UNION SELECT ask_id FROM handoffs WHERE created_at >= ?
+)
+AND asked_at >= ? AND asked_at < ? AND answered = 1
 """
+# Asks of the period someone marked "That answers it". Params: since, since, until.
 INSIGHT_MARKED = """
-SELECT COUNT(DISTINCT m.ask_id) FROM answered_marks m JOIN asks a ON a.ask_id = m.ask_id
-WHERE a.asked_at >= ? AND a.asked_at < ?
+SELECT COUNT(*) FROM asks
+WHERE ask_id IN (SELECT ask_id FROM answered_marks WHERE marked_at >= ?)
+AND asked_at >= ? AND asked_at < ?
 """
 INSIGHT_HANDOFFS = """
 SELECT CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END, COUNT(*) FROM handoffs
 WHERE created_at >= ? AND created_at < ? GROUP BY CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END
 """
-# Most asked first; the example is the newest-by-id question of the group whose text is kept.
+# Most asked first. The example is the group's newest ask (ask ids sort by time): texts are
+# purged oldest first, so it has its text whenever any ask of the group still has one.
 INSIGHT_UNANSWERED = """
-SELECT g.concepts, g.n, a.question, g.example FROM (
-    SELECT concepts, COUNT(*) AS n, MAX(CASE WHEN question IS NOT NULL THEN ask_id END) AS example
-    FROM asks WHERE asked_at >= ? AND asked_at < ? AND answered = 0
-    GROUP BY concepts ORDER BY COUNT(*) DESC, concepts LIMIT ?
-) g LEFT JOIN asks a ON a.ask_id = g.example
+SELECT g.concepts, g.n, a.question, a.ask_id FROM (
+    SELECT concepts, SUM(asked) AS n, MAX(newest) AS newest
+    FROM unanswered_days WHERE day >= ? AND day <= ?
+    GROUP BY concepts ORDER BY SUM(asked) DESC, concepts LIMIT ?
+) g LEFT JOIN asks a ON a.ask_id = g.newest
 ORDER BY g.n DESC, g.concepts
 """
 INSIGHT_DOWNVOTED_PASSAGES = """

@@ -15,13 +15,15 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.store import sql
 from bot.store.base import StoreError
-from bot.store.common import SQLStore
+from bot.store.common import Run, SQLStore
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
 MIN_SQLITE = (3, 35, 0)  # INSERT ... RETURNING
@@ -184,6 +186,24 @@ class SQLiteStore(SQLStore):
                 self._drop_connection()
             raise StoreError(f"SQLite database {self.path} (CAREERBOT_DB): {exc}") from None
         return rows if fetch else []
+
+    def _transaction(self, work: Callable[[Run], T]) -> T:
+        """work(run) inside one write transaction: every statement it runs commits, or none."""
+        conn = self._connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(lambda statement, params=(): conn.execute(statement, tuple(params)).fetchall())
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            if getattr(exc, "sqlite_errorname", "").startswith(_BROKEN_CONNECTION):
+                self._drop_connection()  # as in _execute: this connection will never work again
+            raise StoreError(f"SQLite database {self.path} (CAREERBOT_DB): {exc}") from None
+        return result
 
     def _migrate(self) -> None:
         """Create or upgrade the schema; a read-only but current database opens fine."""

@@ -174,19 +174,19 @@ def test_insight_figures(store: Store) -> None:
 def test_retention_purges_texts_and_keeps_counts(store: Store) -> None:
     store.retention_days = 90  # type: ignore[attr-defined]
     old, recent = NOW - timedelta(days=91), NOW - timedelta(days=89)
-    store.record_ask(ask("a-old", answered=False, question="old secret?", concepts="secret"), now=old)
-    store.record_ask(ask("a-new", answered=False, question="new secret?", concepts="secret"), now=recent)
+    store.record_ask(ask("a1-old", answered=False, question="old secret?", concepts="secret"), now=old)
+    store.record_ask(ask("a2-new", answered=False, question="new secret?", concepts="secret"), now=recent)
     store.record_vote(vote("U1", "down", question="old secret?"), now=old)
     store.set_vote_reason("slack", "C1:1.0", "U1", "other", "my own words")
     store.record_vote(vote("U2", "down", key="C1:2.0", question="new secret?"), now=recent)
-    store.open_handoff(handoff("h-old", ask_id="a-old", question="old secret?"), now=old)
-    store.open_handoff(handoff("h-new", ask_id="a-new", question="new secret?"), now=recent)
+    store.open_handoff(handoff("h-old", ask_id="a1-old", question="old secret?"), now=old)
+    store.open_handoff(handoff("h-new", ask_id="a2-new", question="new secret?"), now=recent)
     store.log_unanswered("slack", "old secret?", now=old)
     store.log_unanswered("slack", "new secret?", now=recent)
 
     assert store.purge_questions(now=NOW) == 4  # the old ask, vote, hand-off and unanswered log
     assert store.purge_questions(now=NOW) == 0
-    assert store.get_ask("a-old") is None and store.get_ask("a-new") is not None
+    assert store.get_ask("a1-old") is None and store.get_ask("a2-new") is not None
     old_vote = store.get_vote("slack", "C1:1.0", "U1")
     assert old_vote is not None and old_vote.question == "" and old_vote.reason_text is None
     assert old_vote.reason == "other"  # the fixed choice is a count, not a text
@@ -196,7 +196,7 @@ def test_retention_purges_texts_and_keeps_counts(store: Store) -> None:
     figures = store.insight(NOW - timedelta(days=100), NOW)
     assert figures.asked == 2 and figures.down == 2  # counts stay
     (group,) = figures.unanswered_groups
-    assert (group.count, group.example, group.example_ask_id) == (2, "new secret?", "a-new")
+    assert (group.count, group.example, group.example_ask_id) == (2, "new secret?", "a2-new")
     # Once every text of a group is gone, the group has no example (and so no link).
     store.retention_days = 1  # type: ignore[attr-defined]
     store.purge_questions(now=NOW)
