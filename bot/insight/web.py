@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, redirect, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from bot.insight import render
 from bot.insight.explain import explain_view
@@ -142,7 +143,7 @@ def create_insight_blueprint(settings: Settings, engine: Engine, store: Store) -
         return html(render.explain_page(explain_view(engine, ask.question)))
 
     @bp.post("/insight/login")
-    def login() -> Response:
+    def login() -> BaseResponse:
         assert token
         if (request.content_length or 0) > MAX_FORM_BYTES:
             return html(render.message_page("careerbot insight", "That form is too large."), 413)
@@ -151,9 +152,9 @@ def create_insight_blueprint(settings: Settings, engine: Engine, store: Store) -
         if not next_url.startswith("/insight") or next_url.startswith("/insight/login"):
             next_url = "/insight"  # only ever back into this page, never to another site
         if not hmac.compare_digest(given.encode(), token.encode()):
-            response = html(render.login_page("That token is not right.", next_url), 401)
-            response.headers["WWW-Authenticate"] = 'Bearer realm="careerbot insight"'
-            return response
+            refused = html(render.login_page("That token is not right.", next_url), 401)
+            refused.headers["WWW-Authenticate"] = 'Bearer realm="careerbot insight"'
+            return refused
         response = redirect(next_url, code=303)
         secure = request.is_secure or request.headers.get("X-Forwarded-Proto", "") == "https"
         response.set_cookie(
@@ -169,7 +170,7 @@ def create_insight_blueprint(settings: Settings, engine: Engine, store: Store) -
         return response
 
     @bp.post("/insight/logout")
-    def logout() -> Response:
+    def logout() -> BaseResponse:
         response = redirect("/insight", code=303)
         response.delete_cookie(COOKIE, path="/insight")
         return response

@@ -314,7 +314,8 @@ class SQLStore(ABC):
         return rows[0][0] if rows else None
 
     def list_channel_helpers(self) -> list[tuple[str, str, str]]:
-        return [tuple(r) for r in self._execute(sql.LIST_CHANNEL_HELPERS, fetch=True, write=False)]  # type: ignore[misc]
+        rows = self._execute(sql.LIST_CHANNEL_HELPERS, fetch=True, write=False)
+        return [(str(platform), str(channel), str(helpers)) for platform, channel, helpers in rows]
 
     def purge_questions(self, now: datetime | None = None) -> int:
         cutoff = _epoch(now) - self.retention_days * 86400
