@@ -37,6 +37,7 @@ class MockSlack:
     """Start with `with MockSlack() as slack:`; point SLACK_API_URL at slack.api_url."""
 
     channels: dict[str, str] = field(default_factory=dict)  # id -> name, for conversations.info
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # id -> members, usergroups.users.list
     calls: list[Call] = field(default_factory=list)
     delay: float = 0.0  # seconds before answering (a slow Web API)
     _failures: dict[str, list[Failure]] = field(default_factory=dict)
@@ -141,6 +142,11 @@ class MockSlack:
             if channel not in self.channels:
                 return 200, {"ok": False, "error": "channel_not_found"}, {}
             return 200, {"ok": True, "channel": {"id": channel, "name": self.channels[channel]}}, {}
+        if method == "usergroups.users.list":
+            group = body.get("usergroup", "")
+            if group not in self.usergroups:
+                return 200, {"ok": False, "error": "no_such_subteam"}, {}
+            return 200, {"ok": True, "users": list(self.usergroups[group])}, {}
         if method == "apps.connections.open":
             return 200, {"ok": True, "url": getattr(self, "socket_url", "ws://127.0.0.1:9/")}, {}
         return 200, {"ok": True}, {}

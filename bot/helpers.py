@@ -113,13 +113,18 @@ def parse_helpers(text: str) -> Helpers:
 
 
 def helpers_for(settings: Settings, store: Store, platform: str, channel: str | None) -> Helpers:
-    """This channel's override when one is stored, else CAREERBOT_HELPERS; for one platform.
+    """This channel's override when one is stored, else CAREERBOT_HELPERS; for one platform."""
+    return resolve_helpers(settings.careerbot_helpers, store, platform, channel)
+
+
+def resolve_helpers(default: str, store: Store, platform: str, channel: str | None) -> Helpers:
+    """`default` (CAREERBOT_HELPERS syntax) unless the channel has an override in the store.
 
     A store that can't be read falls back to the default: a hand-off still reaches someone.
     """
     from bot.store import StoreError
 
-    text = settings.careerbot_helpers
+    text = default
     if channel:
         try:
             override = store.channel_helpers(platform, channel)
@@ -130,4 +135,4 @@ def helpers_for(settings: Settings, store: Store, platform: str, channel: str | 
     try:
         return parse_helpers(text).for_platform(platform)
     except ValueError:  # a stored override is checked when set; be safe if someone edited the table
-        return parse_helpers(settings.careerbot_helpers).for_platform(platform)
+        return parse_helpers(default).for_platform(platform)

@@ -35,7 +35,12 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
     if problem is None:
         # Webhook edits need no bot token (the interaction token authorises them).
         handler = InteractionHandler(
-            Answering(engine, store, log_questions=settings.careerbot_log_questions),
+            Answering(
+                engine,
+                store,
+                log_questions=settings.careerbot_log_questions,
+                helpers=settings.careerbot_helpers,
+            ),
             DiscordREST(settings.discord_api_url, settings.discord_bot_token),
             defer=settings.discord_defer,
             application_id=settings.discord_application_id,

@@ -239,7 +239,9 @@ def create_app(
     )
     app.bot_identity = identity  # type: ignore[attr-defined]  # for tests and /healthz
     app.error(on_error)
-    answering = Answering(engine, store, log_questions=settings.careerbot_log_questions)
+    answering = Answering(
+        engine, store, log_questions=settings.careerbot_log_questions, helpers=settings.careerbot_helpers
+    )
     conversations = Conversations(answering, FollowUpPolicy.from_settings(settings))
     app.use(provide(answering, Onboarding(settings, engine), conversations))
     register_all(app, store)

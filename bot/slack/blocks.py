@@ -65,6 +65,12 @@ ASK_SHORTCUT = "ask_careerbot"  # the message shortcut's callback_id (manifest.j
 MAX_PROMPTS = 4  # Slack shows at most four suggested prompts
 PROMPT_TITLE_LIMIT = 75
 PROMPTS_TITLE = "Ask me about ML engineering and software engineering careers"
+RESOLVED = "resolution_answered"  # "That answers it"
+HANDOFF = "resolution_handoff"  # "Ask a person"
+HANDOFF_RESOLVE = "handoff_resolve"  # "Mark resolved" on a hand-off
+RESOLUTION_BLOCK = "resolution"
+DOWN_REASON_VIEW = "down_reason"  # the 👎 reason modal's callback_id
+REASON_BLOCK, REASON_CHOICE, REASON_TEXT_BLOCK, REASON_TEXT = "reason", "reason_choice", "reason_text", "text"
 
 COMMANDS_HELP = (
     "*How to ask me*\n"
@@ -118,17 +124,30 @@ def source_line(hit: Hit | Document) -> str:
     return " · ".join(parts)
 
 
-def _vote_value(answer: Answer) -> str:
-    """What a vote button carries: the question, passage ids and scores (<= 2,000 chars)."""
+def _vote_value(answer: Answer, ask_id: str | None = None) -> str:
+    """What a vote button carries: the question, passage ids and scores, and the ask id
+    (<= 2,000 chars)."""
     return VoteValue(
         question=answer.question,
         passage_ids=tuple(h.passage_id for h in answer.hits),
         scores=tuple(h.score for h in answer.hits),
+        ask_id=ask_id,
     ).encode()
 
 
-def feedback_block(answer: Answer) -> ActionsBlock:
-    value = _vote_value(answer)
+def resolution_block(answer: Answer, ask_id: str | None, answered: bool = True) -> ActionsBlock:
+    """ "That answers it" (answers only) and "Ask a person" (always): both carry the vote value."""
+    value = _vote_value(answer, ask_id)
+    buttons = [ButtonElement(text=PlainTextObject(text="🙋 Ask a person"), action_id=HANDOFF, value=value)]
+    if answered:
+        buttons.insert(
+            0, ButtonElement(text=PlainTextObject(text="✅ That answers it"), action_id=RESOLVED, value=value)
+        )
+    return ActionsBlock(block_id=RESOLUTION_BLOCK, elements=buttons)
+
+
+def feedback_block(answer: Answer, ask_id: str | None = None) -> ActionsBlock:
+    value = _vote_value(answer, ask_id)
     return ActionsBlock(
         block_id=FEEDBACK_BLOCK,
         elements=[
@@ -169,8 +188,15 @@ def recorded_vote_blocks(vote: str, value: str, saved: bool = True) -> list[Bloc
 
 def replace_feedback(blocks: Sequence[dict], vote: str, value: str, saved: bool = True) -> list[dict]:
     """A message's blocks with its feedback buttons replaced by the recorded vote."""
-    kept = [b for b in blocks if b.get("block_id") not in (FEEDBACK_BLOCK, f"{FEEDBACK_BLOCK}_note")]
-    return kept + [b.to_dict() for b in recorded_vote_blocks(vote, value, saved)]
+    recorded = [b.to_dict() for b in recorded_vote_blocks(vote, value, saved)]
+    out: list[dict] = []
+    for block in blocks:
+        if block.get("block_id") in (FEEDBACK_BLOCK, f"{FEEDBACK_BLOCK}_note"):
+            out.extend(recorded)  # where the buttons were, once
+            recorded = []
+        else:
+            out.append(block)
+    return out + recorded
 
 
 def answer_blocks(
@@ -181,13 +207,18 @@ def answer_blocks(
     share: bool = False,
     feedback: bool = True,
     examples: Sequence[str] = EXAMPLE_QUESTIONS,
+    ask_id: str | None = None,
 ) -> list[dict]:
     """Block Kit for an answer: each passage quoted with its source, then the buttons.
 
-    An unanswered question gets the no-answer reply, with `examples` as buttons.
+    An unanswered question gets the no-answer reply, with `examples` as buttons (and, with an
+    `ask_id`, "Ask a person").
     """
     if not answer.answered:
-        return no_answer_blocks(answer.question if restate else None, examples, answer.no_answer)
+        handoff = [resolution_block(answer, ask_id, answered=False)] if feedback and ask_id else []
+        return no_answer_blocks(
+            answer.question if restate else None, examples, answer.no_answer, extra=handoff
+        )
     blocks: list[Block] = []
     if asked_by:
         # The one mention we build: the person who shared, from the id Slack gave us.
@@ -206,7 +237,8 @@ def answer_blocks(
         blocks.append(SectionBlock(text=MarkdownTextObject(text=quote(hit.text))))
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=source_line(hit))]))
     if feedback:
-        blocks.append(feedback_block(answer))
+        blocks.append(feedback_block(answer, ask_id))
+        blocks.append(resolution_block(answer, ask_id))
     if share:
         blocks.append(
             ActionsBlock(
@@ -257,13 +289,115 @@ def _restated(question: str) -> SectionBlock:
 
 
 def no_answer_blocks(
-    question: str | None = None, examples: Sequence[str] = EXAMPLE_QUESTIONS, sentence: str | None = None
+    question: str | None = None,
+    examples: Sequence[str] = EXAMPLE_QUESTIONS,
+    sentence: str | None = None,
+    extra: Sequence[Block] = (),
 ) -> list[dict]:
     """The honest no-answer reply with example questions as buttons."""
     blocks: list[Block] = [_restated(question)] if question else []
     blocks.append(SectionBlock(text=MarkdownTextObject(text=escape(sentence or NO_ANSWER_TEXT))))
     blocks.extend(example_buttons(examples))
+    blocks.extend(extra)
     return _validated(blocks)
+
+
+# -- resolution: "That answers it", the 👎 reason, "Ask a person" -------------------------------
+
+ANSWERED_NOTICE = "Thanks! Glad that answered it."
+ANSWERED_NOT_SAVED = "Sorry, that could not be saved. Please try again later."
+REASON_SAVED = "Thanks, your reason is recorded with your 👎."
+HANDOFF_ALREADY = "People were already asked about this question in this conversation."
+HANDOFF_NOT_SAVED = "Sorry, I couldn't hand this over right now. Please try again later."
+HANDOFF_POSTED = "I've asked people for you; they'll reply in this conversation."
+HANDOFF_NOBODY_POSTED = "Nobody is set up to take questions here; I've said whom to ask instead."
+RESOLVE_REFUSED = "Only the person who asked or one of the helpers can mark this resolved."
+RESOLVE_GONE = "That hand-off is no longer known (or already resolved)."
+
+
+def reason_view(private_metadata: str) -> dict:
+    """The optional-reason modal opened after a 👎: a few fixed choices and a short text."""
+    from bot.store import DOWN_REASONS
+
+    return {
+        "type": "modal",
+        "callback_id": DOWN_REASON_VIEW,
+        "private_metadata": private_metadata,
+        "title": {"type": "plain_text", "text": "What was wrong?"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Skip"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": REASON_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "The answer was…"},
+                "element": {
+                    "type": "radio_buttons",
+                    "action_id": REASON_CHOICE,
+                    "options": [
+                        {"text": {"type": "plain_text", "text": label}, "value": key}
+                        for key, label in DOWN_REASONS.items()
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": REASON_TEXT_BLOCK,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Anything to add? (optional)"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": REASON_TEXT,
+                    "max_length": 500,
+                    "placeholder": {"type": "plain_text", "text": "What were you looking for?"},
+                },
+            },
+        ],
+    }
+
+
+def handoff_blocks(
+    mentions: str, asker: str | None, question: str, handoff_id: str, nobody_text: str
+) -> list[dict]:
+    """The hand-off message: the helpers' mentions (built from configured ids only) or, with
+    none, our sentence saying whom to ask; the question restated; "Mark resolved"."""
+    who = f"<@{asker}>" if asker and asker.isalnum() else "Someone"
+    head = f"{mentions} {who} would like a person to answer this:" if mentions else escape(nobody_text)
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=clip(head, SECTION_LIMIT))),
+        SectionBlock(text=MarkdownTextObject(text=quote(question) if question else "_(question not shown)_")),
+        ActionsBlock(
+            block_id="handoff",
+            elements=[
+                ButtonElement(
+                    text=PlainTextObject(text="Mark resolved"),
+                    action_id=HANDOFF_RESOLVE,
+                    value=handoff_id,
+                    style="primary",
+                )
+            ],
+        ),
+    ]
+    return _validated(blocks)
+
+
+def handoff_text(mentions: str, question: str, nobody_text: str) -> str:
+    """The notification text: it carries the mentions, so helpers are notified."""
+    head = f"{mentions} a question for a person" if mentions else escape(nobody_text)
+    return clip(f"{head}: {escape(question)}", FALLBACK_LIMIT)
+
+
+def resolved_blocks(blocks: Sequence[dict], resolver: str) -> list[dict]:
+    """The hand-off message once resolved: its text kept, the button replaced by who resolved it."""
+    kept = [b for b in blocks if b.get("block_id") != "handoff"]
+    note = ContextBlock(
+        block_id="handoff_resolved",
+        elements=[
+            MarkdownTextObject(text=f"✅ Resolved by <@{resolver}>" if resolver.isalnum() else "✅ Resolved")
+        ],
+    )
+    return [*kept, note.to_dict()]
 
 
 def question_problem_text(problem: str) -> str:

@@ -17,9 +17,12 @@ class Reply(BaseModel):
     text: str
     blocks: list[dict]
     answer: Answer | None = None
+    outcome: Asked | None = None  # what Answering.ask() returned (its ask id is in the buttons)
 
     @property
     def asked(self) -> Asked:
+        if self.outcome is not None:
+            return self.outcome
         return Asked(self.answer.question if self.answer else "", answer=self.answer)
 
 
@@ -31,10 +34,13 @@ def answer_reply(
     restate: bool = False,
     share: bool = False,
     asked_by: str | None = None,
+    channel: str | None = None,
+    user: str | None = None,
+    ask_id: str | None = None,
 ) -> Reply:
     """Ask and render the answer (or the no-answer reply, or a question problem)."""
     examples = answering.engine.example_questions()
-    asked = answering.ask(question, platform=PLATFORM, entry=entry)
+    asked = answering.ask(question, platform=PLATFORM, entry=entry, channel=channel, user=user or asked_by)
     if asked.answer is None:
         problem = asked.problem or ""
         return Reply(
@@ -50,8 +56,10 @@ def answer_reply(
             share=share and answer.answered,
             asked_by=asked_by,
             examples=examples,
+            ask_id=ask_id or asked.ask_id,  # a re-rendered answer keeps its original id
         ),
         answer=answer,
+        outcome=asked,
     )
 
 

@@ -24,10 +24,15 @@ class VoteValue(BaseModel):
     question: str = Field(default="", alias="q")
     passage_ids: tuple[str, ...] = Field(default=(), alias="p")
     scores: tuple[float, ...] = Field(default=(), alias="s")
+    # The asked question's id (AskRecord.ask_id): votes, "That answers it" and hand-offs find
+    # their ask by it. None on buttons from before asks were recorded.
+    ask_id: str | None = Field(default=None, alias="a", max_length=64)
 
     def encode(self) -> str:
         """The button value: at most 2,000 characters, shortening the question if need be."""
-        payload = {"q": self.question, "p": list(self.passage_ids), "s": list(self.scores)}
+        payload: dict = {"q": self.question, "p": list(self.passage_ids), "s": list(self.scores)}
+        if self.ask_id:
+            payload["a"] = self.ask_id
         value = json.dumps(payload, ensure_ascii=False)
         while len(value) > VALUE_LIMIT and payload["q"]:
             payload["q"] = payload["q"][: len(payload["q"]) // 2]

@@ -78,9 +78,13 @@ def test_vote_value_fits_a_button_and_replacing_keeps_the_answer() -> None:
     value = feedback["elements"][0]["value"]
     assert len(value) <= blocks.BUTTON_VALUE_LIMIT and json.loads(value)["p"] == ["d#0"]
     replaced = blocks.replace_feedback(rendered, "down", value)
-    assert replaced[: len(rendered) - 1] == rendered[:-1]
+    votes = (blocks.FEEDBACK_BLOCK, f"{blocks.FEEDBACK_BLOCK}_note")
+    assert [b for b in replaced if b.get("block_id") not in votes] == rendered[:2] + rendered[3:]
     assert "your 👎 is recorded" in json.dumps(replaced, ensure_ascii=False)
-    assert replaced[-1]["elements"][0]["action_id"] == blocks.VOTE_UP  # the way to change it
+    [change] = [b for b in replaced if b.get("block_id") == blocks.FEEDBACK_BLOCK]
+    assert change["elements"][0]["action_id"] == blocks.VOTE_UP  # the way to change it
+    # In place: the answer, then the vote, then "That answers it" / "Ask a person".
+    assert [b.get("block_id") for b in replaced][2:] == [*votes[::-1], blocks.RESOLUTION_BLOCK]
 
 
 def test_escape_and_truncate() -> None:

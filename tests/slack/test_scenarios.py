@@ -124,9 +124,10 @@ def test_no_answer_offers_example_questions(
 ) -> None:
     post_event(server, mention("<@UBOT> What time does the cafeteria open?"))
     [call] = slack.wait_for("chat.postMessage")
-    [actions] = [b for b in call.body["blocks"] if b["type"] == "actions"]
+    [actions, handoff] = [b for b in call.body["blocks"] if b["type"] == "actions"]
     assert [e["value"] for e in actions["elements"]] == list(engine.example_questions())
     assert len(actions["elements"]) == 3
+    assert [e["action_id"] for e in handoff["elements"]] == [blocks.HANDOFF]  # "Ask a person"
     assert "nothing good" in all_text(call.body["blocks"])
     assert blocks.VOTE_UP not in all_text(call.body["blocks"])
     logged = eventually(lambda: store.feedback_totals().unanswered_questions)

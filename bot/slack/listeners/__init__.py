@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, assistant, commands, events, home, shortcuts
+from bot.slack.listeners import actions, assistant, commands, events, home, resolution, shortcuts
 from bot.store import Store
 
 
@@ -19,3 +19,4 @@ def register_all(app: App, store: Store | None = None) -> None:
     actions.register(app)
     shortcuts.register(app)
     home.register(app)
+    resolution.register(app)

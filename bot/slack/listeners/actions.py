@@ -1,4 +1,5 @@
-"""Buttons: 👍/👎 feedback, Share in channel, and the example questions."""
+"""Buttons: 👍/👎 feedback (a 👎 opens the optional reason, see resolution.py), Share in channel, and the
+example questions."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.answering import Answering
 from bot.slack import blocks
 from bot.slack.context import answering_of, store_of
+from bot.slack.listeners.resolution import open_reason_modal
 from bot.slack.replies import Reply, answer_reply, remember_unanswered
 from bot.slack.values import QuestionValue, VoteValue
 from bot.store import StoreError, Vote, VoteRecord
@@ -95,6 +97,9 @@ def vote(
     channel, message_ts, message = _where(body)
     value = action.get("value", "")
     shown = VoteValue.decode(value)
+    if vote_kind == "down" and body.get("trigger_id"):
+        # First, while the trigger is fresh (3 s): the optional reason, stored with this 👎.
+        open_reason_modal(client, body["trigger_id"], f"{channel}:{message_ts}", logger)
     saved = _record_vote(
         context, body["user"]["id"], vote_kind, shown, channel, message_ts, logger, click_time(action)
     )
@@ -108,7 +113,10 @@ def vote(
         )
         return
     new_blocks = blocks.replace_feedback(
-        _answer_blocks_as_shown(answering_of(context), message, shown.question), vote_kind, value, saved
+        _answer_blocks_as_shown(answering_of(context), message, shown.question, shown.ask_id),
+        vote_kind,
+        value,
+        saved,
     )
     text = message.get("text") or "careerbot answer"
     if _is_ephemeral(body) or not message_ts or not channel:
@@ -142,6 +150,7 @@ def _record_vote(
                 passage_ids=shown.passage_ids,
                 scores=shown.scores,
                 channel=channel,
+                ask_id=shown.ask_id,
             ),
             now=clicked,
         )
@@ -151,12 +160,15 @@ def _record_vote(
     return True
 
 
-def _answer_blocks_as_shown(answering: Answering, message: dict[str, Any], question: str) -> list[dict]:
+def _answer_blocks_as_shown(
+    answering: Answering, message: dict[str, Any], question: str, ask_id: str | None = None
+) -> list[dict]:
     """The answer's blocks as shown: from the payload, or re-rendered when Slack left them
-    out (ephemeral answers). The engine is deterministic, so this is the same answer."""
+    out (ephemeral answers). The engine is deterministic, so this is the same answer (and it
+    keeps its ask id)."""
     if message.get("blocks"):
         return message["blocks"]
-    return answer_reply(answering, question, entry="vote", restate=True, share=True).blocks
+    return answer_reply(answering, question, entry="vote", restate=True, share=True, ask_id=ask_id).blocks
 
 
 # -- Share in channel ------------------------------------------------------------------------

@@ -51,7 +51,15 @@ def career(ack: Ack, command: dict, context: BoltContext) -> None:
 
 def _answer_in_ack(ack: Ack, context: BoltContext, text: str, entry: str) -> None:
     answering = answering_of(context)
-    reply = answer_reply(answering, text, entry=entry, restate=True, share=True)
+    reply = answer_reply(
+        answering,
+        text,
+        entry=entry,
+        restate=True,
+        share=True,
+        channel=context.get("channel_id"),
+        user=context.get("user_id"),
+    )
     ack(response_type="ephemeral", text=reply.text, blocks=reply.blocks)
     remember_unanswered(answering, reply)
 

@@ -135,7 +135,13 @@ def _reply(
         return
     if follow_up(client, body, event, context, logger, addressed=True):
         return
-    result = answer_reply(answering, event.get("text") or "", entry="mention" if in_thread else "dm")
+    result = answer_reply(
+        answering,
+        event.get("text") or "",
+        entry="mention" if in_thread else "dm",
+        channel=event.get("channel"),
+        user=event.get("user"),
+    )
     # A mention is answered in its thread (started at the mention when it has none); a DM
     # at the top of the conversation, unless the person wrote inside a thread there.
     thread_ts = event.get("thread_ts") or (event["ts"] if in_thread else None)
