@@ -44,6 +44,7 @@ def create_discord_blueprint(settings: Settings, engine: Engine, store: Store) -
             DiscordREST(settings.discord_api_url, settings.discord_bot_token),
             defer=settings.discord_defer,
             application_id=settings.discord_application_id,
+            helpers=settings.careerbot_helpers,
         )
         drain_on_shutdown(blueprint, handler.executor)
         blueprint.record_once(lambda state: state.app.extensions.__setitem__(HANDLER, handler))

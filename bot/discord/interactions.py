@@ -35,11 +35,13 @@ from bot.discord.protocol import (
     IntegrationType,
     Interaction,
     InteractionType,
+    Message,
     MessageFlag,
     ResponseType,
 )
 from bot.discord.rest import DiscordAPIError, DiscordREST
-from bot.store import StoreError, VoteRecord
+from bot.helpers import NO_HELPERS_TEXT, resolve_helpers
+from bot.store import DOWN_REASONS, Handoff, StoreError, VoteRecord, new_ask_id
 from bot.suggestions import QuestionSuggestions
 from bot.text import truncate
 from retrieval.question import MAX_QUESTION_CHARS
@@ -90,8 +92,10 @@ class InteractionHandler:
         defer_after: float = DEFER_AFTER_SECONDS,
         application_id: str | None = None,
         suggestions: QuestionSuggestions | None = None,
+        helpers: str = "",
     ) -> None:
         self.answering = answering
+        self.helpers = helpers  # CAREERBOT_HELPERS; a channel override in the store wins
         self.engine = answering.engine
         self.store = answering.store
         self.suggestions = suggestions or QuestionSuggestions(answering.engine)
@@ -123,6 +127,8 @@ class InteractionHandler:
             return self.component(payload)
         if payload.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
             return self.autocomplete(payload)
+        if payload.type == InteractionType.MODAL_SUBMIT:
+            return self.modal_submit(payload)
         return Reply(_message(render.notice("Sorry, I can't handle that kind of interaction.")))
 
     def shutdown(self) -> None:
@@ -146,7 +152,10 @@ class InteractionHandler:
                     render.notice("Ask a question, e.g. `/career question: What does an ML engineer do?`")
                 )
             )
-        return self._respond(payload, lambda: self.answer_data(question, entry=f"command:/{name}"))
+        channel, who = payload.channel_id or None, payload.user_id or None
+        return self._respond(
+            payload, lambda: self.answer_data(question, entry=f"command:/{name}", channel=channel, user=who)
+        )
 
     def _respond(self, payload: Interaction, build: Callable[[], dict], ephemeral: bool = True) -> Reply:
         """Type 4 with the answer if it is ready in time; otherwise type 5 and a webhook edit."""
@@ -203,8 +212,12 @@ class InteractionHandler:
         ephemeral: bool = True,
         asked_by: str | None = None,
         reply_to: str | None = None,
+        channel: str | None = None,
+        user: str | None = None,
     ) -> dict:
-        asked = self.answering.ask(question, platform=PLATFORM, entry=entry)
+        asked = self.answering.ask(
+            question, platform=PLATFORM, entry=entry, channel=channel, user=user or asked_by
+        )
         if asked.answer is None:
             return render.notice(f"I couldn't read that as a question: {asked.problem}", ephemeral=ephemeral)
         self.answering.remember_unanswered(asked, PLATFORM)
@@ -214,6 +227,7 @@ class InteractionHandler:
             ephemeral=ephemeral,
             asked_by=asked_by,
             reply_to=reply_to,
+            ask_id=asked.ask_id,
         )
 
     # -- buttons ------------------------------------------------------------------------
@@ -222,8 +236,18 @@ class InteractionHandler:
         custom_id = payload.data.custom_id
         question = render.unescape_question(payload.message.content)
         expired = Reply(_message(render.notice("That button has expired. Please ask again.")))
-        if custom_id in (render.VOTE_UP, render.VOTE_DOWN):
-            return self.vote(payload, "up" if custom_id == render.VOTE_UP else "down", question)
+        for base, kind in ((render.VOTE_UP, "up"), (render.VOTE_DOWN, "down")):
+            matched, ask_id = render.split_ask(custom_id, base)
+            if matched:
+                return self.vote(payload, kind, question, ask_id)
+        matched, ask_id = render.split_ask(custom_id, render.RESOLVED)
+        if matched:
+            return self.mark_answered(payload, ask_id)
+        matched, ask_id = render.split_ask(custom_id, render.HANDOFF)
+        if matched:
+            return self.hand_off(payload, question, ask_id)
+        if custom_id.startswith(render.HANDOFF_RESOLVE):
+            return self.resolve(payload, custom_id[len(render.HANDOFF_RESOLVE) :])
         if custom_id == render.SHARE:
             if not question:
                 return expired
@@ -242,11 +266,15 @@ class InteractionHandler:
             example = render.example_question(custom_id, self.engine.example_questions())
             if example is None:
                 return expired
-            return self._respond(payload, lambda: self.answer_data(example, entry="example"))
+            where, clicker = payload.channel_id or None, payload.user_id or None
+            return self._respond(
+                payload, lambda: self.answer_data(example, entry="example", channel=where, user=clicker)
+            )
         return expired
 
-    def vote(self, payload: Interaction, vote: str, question: str) -> Reply:
-        """Store the vote (one per person and answer; a second click replaces it) and show it."""
+    def vote(self, payload: Interaction, vote: str, question: str, ask_id: str | None = None) -> Reply:
+        """Store the vote (one per person and answer; a second click replaces it) and show it.
+        A 👎 is answered with the optional reason modal; its submission shows the vote."""
         answer = self.answering.ask(question, platform=PLATFORM, entry="vote").answer if question else None
         hits = answer.hits if answer is not None else ()
         message = payload.message
@@ -262,19 +290,25 @@ class InteractionHandler:
                     passage_ids=tuple(h.passage_id for h in hits),
                     scores=tuple(h.score for h in hits),
                     channel=payload.channel_id or None,
+                    ask_id=ask_id,
                 ),
                 now=click_time(payload),
             )
         except StoreError:
             saved = False
             logger.error("interaction %s: vote not saved", payload.id, exc_info=True)
+        if vote == "down" and saved and message.id:
+            return Reply(render.reason_modal(message.id))
+        return self._show_vote(message, vote, saved, ask_id)
+
+    def _show_vote(self, message: Message, vote: str, saved: bool, ask_id: str | None) -> Reply:
         if message.is_ephemeral:
             # Only the asker sees this message: show the recorded vote in place of the buttons.
             return Reply(
                 {
                     "type": ResponseType.UPDATE_MESSAGE,
                     "data": {
-                        "components": render.recorded_vote_components(vote, saved),
+                        "components": render.recorded_vote_components(vote, saved, ask_id),
                         "allowed_mentions": render.NO_MENTIONS,
                     },
                 }
@@ -282,6 +316,116 @@ class InteractionHandler:
         # A shared answer is everyone's: updating it would show one person's vote to all and
         # take the buttons from the others, so the voter gets a private confirmation instead.
         return Reply(_message(render.vote_notice(vote, saved)))
+
+    # -- resolution: the 👎 reason, "That answers it", "Ask a person", "Mark resolved" --------
+
+    def modal_submit(self, payload: Interaction) -> Reply:
+        """The 👎 reason: stored with the vote; then the vote is shown as after any vote."""
+        custom_id = payload.data.custom_id
+        if not custom_id.startswith(render.REASON_MODAL):
+            return Reply(_message(render.notice("That form has expired.")))
+        message = payload.message
+        answer_key = message.id or custom_id[len(render.REASON_MODAL) :]
+        values = render.modal_values({"components": payload.data.components})
+        choice = values.get(render.REASON_CHOICE)
+        key = choice[0] if isinstance(choice, list) and choice else None
+        text = values.get(render.REASON_TEXT)
+        text = text if isinstance(text, str) else ""
+        if key not in DOWN_REASONS:
+            key = "other" if text.strip() else None
+        if key is not None:
+            try:
+                self.store.set_vote_reason(PLATFORM, answer_key, payload.user_id, key, text)
+            except StoreError:
+                logger.error("interaction %s: 👎 reason not saved", payload.id, exc_info=True)
+        ask_id = next(
+            (
+                render.split_ask(str(c.get("custom_id") or ""), render.RESOLVED)[1]
+                for row in message.components
+                for c in (row.get("components") or [])
+                if isinstance(c, dict) and str(c.get("custom_id") or "").startswith(render.RESOLVED)
+            ),
+            None,
+        )
+        return self._show_vote(message, "down", True, ask_id)
+
+    def mark_answered(self, payload: Interaction, ask_id: str | None) -> Reply:
+        saved = True
+        if ask_id:
+            try:
+                self.store.mark_answered(ask_id, payload.user_id)
+            except StoreError:
+                saved = False
+                logger.error("interaction %s: 'that answers it' not saved", payload.id, exc_info=True)
+        text = (
+            "Thanks! Glad that answered it."
+            if saved
+            else "Sorry, that could not be saved. Please try again later."
+        )
+        return Reply(_message(render.notice(text)))
+
+    def hand_off(self, payload: Interaction, question: str, ask_id: str | None) -> Reply:
+        """A public reply mentioning the configured helpers (or saying whom to ask), once per answer."""
+        channel = payload.channel_id or None
+        asker = payload.user_id
+        helpers = resolve_helpers(self.helpers or self.answering.helpers, self.store, PLATFORM, channel)
+        handoff_id = new_ask_id()
+        try:
+            stored = self.store.open_handoff(
+                Handoff(
+                    handoff_id=handoff_id,
+                    platform=PLATFORM,
+                    ask_id=ask_id,
+                    channel=channel,
+                    question=question,
+                    asker=asker,
+                    helpers=helpers.ids(PLATFORM),
+                )
+            )
+        except StoreError:
+            logger.error("interaction %s: hand-off not saved", payload.id, exc_info=True)
+            return Reply(
+                _message(render.notice("Sorry, I couldn't hand this over right now. Please try again later."))
+            )
+        if stored.handoff_id != handoff_id:
+            return Reply(_message(render.notice("People were already asked about this question here.")))
+        return Reply(_message(render.handoff_message(helpers, asker, question, handoff_id, NO_HELPERS_TEXT)))
+
+    def resolve(self, payload: Interaction, handoff_id: str) -> Reply:
+        """ "Mark resolved": the asker, a configured user or a member of a configured role."""
+        user = payload.user_id
+        gone = Reply(_message(render.notice("That hand-off is no longer known (or already resolved).")))
+        try:
+            stored = self.store.get_handoff(handoff_id) if handoff_id.isalnum() else None
+        except StoreError:
+            logger.error("interaction %s: hand-off not read", payload.id, exc_info=True)
+            stored = None
+        if stored is None or stored.resolved:
+            return gone
+        roles = set(payload.member.roles) if payload.member else set()
+        allowed = (
+            user == stored.asker
+            or f"user:{user}" in stored.helpers
+            or any(f"role:{role}" in stored.helpers for role in roles)
+        )
+        if not allowed:
+            return Reply(
+                _message(
+                    render.notice("Only the person who asked or one of the helpers can mark this resolved.")
+                )
+            )
+        try:
+            if not self.store.resolve_handoff(handoff_id, user):
+                return gone
+        except StoreError:
+            logger.error("interaction %s: resolution not saved", payload.id, exc_info=True)
+            return Reply(_message(render.notice("Sorry, that could not be saved. Please try again later.")))
+        return Reply(
+            {
+                "type": ResponseType.UPDATE_MESSAGE,
+                "data": render.resolved_message(payload.message.content, user),
+            }
+        )
 
     # -- autocomplete, "Ask careerbot", Share as a reply -----------------------------------
 

@@ -18,6 +18,7 @@ class InteractionType(IntEnum):
     APPLICATION_COMMAND = 2
     MESSAGE_COMPONENT = 3
     APPLICATION_COMMAND_AUTOCOMPLETE = 4
+    MODAL_SUBMIT = 5
 
 
 class ResponseType(IntEnum):
@@ -27,6 +28,7 @@ class ResponseType(IntEnum):
     DEFERRED_UPDATE_MESSAGE = 6
     UPDATE_MESSAGE = 7
     APPLICATION_COMMAND_AUTOCOMPLETE_RESULT = 8
+    MODAL = 9
 
 
 class MessageFlag(IntFlag):
@@ -41,6 +43,7 @@ class ComponentType(IntEnum):
 class ButtonStyle(IntEnum):
     PRIMARY = 1
     SECONDARY = 2
+    SUCCESS = 3
 
 
 class CommandType(IntEnum):
@@ -79,6 +82,7 @@ class User(_Shape):
 
 class Member(_Shape):
     user: User = Field(default_factory=User)
+    roles: list[str] = Field(default_factory=list)  # role ids: a hand-off's helpers may be a role
 
 
 class CommandOption(_Shape):
@@ -94,6 +98,7 @@ class Message(_Shape):
     id: str = ""
     content: str = ""
     flags: int = 0
+    components: list[dict] = Field(default_factory=list)  # our buttons, echoed back (raw)
 
     @property
     def is_ephemeral(self) -> bool:
@@ -114,6 +119,7 @@ class InteractionData(_Shape):
     custom_id: str = ""
     target_id: str = ""
     resolved: Resolved = Field(default_factory=Resolved)
+    components: list[dict] = Field(default_factory=list)  # a modal submission's fields (raw)
 
     @property
     def focused(self) -> CommandOption | None:

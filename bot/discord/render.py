@@ -45,6 +45,16 @@ VOTE_UP, VOTE_DOWN, VOTE_RECORDED, SHARE, ASK_PREFIX = (
     "share",
     "ask:",
 )
+# Resolution: "That answers it", "Ask a person" (each "<id>:<ask id>"), "Mark resolved"
+# ("<id><hand-off id>") and the 👎 reason modal ("<id><answer message id>").
+RESOLVED, HANDOFF, HANDOFF_RESOLVE, REASON_MODAL = (
+    "resolve:answered",
+    "resolve:person",
+    "handoff:resolve:",
+    "reason:",
+)
+REASON_CHOICE, REASON_TEXT = "reason", "text"
+MODAL = 9
 # "Ask careerbot" answers: Share posts the answer as a reply to the message it was asked about.
 SHARE_REPLY_PREFIX = "share:reply:"
 CHOICE_LIMIT = 100  # an autocomplete choice's name and value
@@ -143,9 +153,30 @@ def button(
     return data
 
 
-def feedback_row(share: bool, reply_to: str | None = None) -> dict:
-    """Votes, and Share: in the channel, or as a reply to message `reply_to`."""
-    buttons = [button("👍 Helpful", VOTE_UP), button("👎 Not helpful", VOTE_DOWN)]
+def with_ask(custom_id: str, ask_id: str | None) -> str:
+    """A button id carrying the ask id ("vote:up:<ask id>"); the bare id for old answers."""
+    return f"{custom_id}:{ask_id}" if ask_id else custom_id
+
+
+def split_ask(custom_id: str, base: str) -> tuple[bool, str | None]:
+    """(is this button `base`, the ask id it carries or None)."""
+    if custom_id == base:
+        return True, None
+    if custom_id.startswith(base + ":"):
+        rest = custom_id[len(base) + 1 :]
+        return True, rest if rest.isalnum() and len(rest) <= 64 else None
+    return False, None
+
+
+def feedback_row(share: bool, reply_to: str | None = None, ask_id: str | None = None) -> dict:
+    """Votes, "That answers it", "Ask a person", and Share: in the channel, or as a reply to
+    message `reply_to` (five buttons, Discord's most in a row)."""
+    buttons = [
+        button("👍 Helpful", with_ask(VOTE_UP, ask_id)),
+        button("👎 Not helpful", with_ask(VOTE_DOWN, ask_id)),
+        button("✅ That answers it", with_ask(RESOLVED, ask_id), style=ButtonStyle.SUCCESS),
+        button("🙋 Ask a person", with_ask(HANDOFF, ask_id)),
+    ]
     if share and reply_to:
         buttons.append(
             button("Share as a reply", f"{SHARE_REPLY_PREFIX}{reply_to}", style=ButtonStyle.PRIMARY)
@@ -220,6 +251,7 @@ def answer_message(
     buttons: bool = True,
     reply_to: str | None = None,
     prefix: str | None = None,
+    ask_id: str | None = None,
 ) -> dict:
     """The message data for an answer, or for the no-answer reply (with `examples` as buttons).
 
@@ -237,6 +269,10 @@ def answer_message(
         message = {"content": truncate(f"{content}\n{answer.no_answer or NO_ANSWER_TEXT}", CONTENT_LIMIT)}
         if buttons and examples:
             message["components"] = [example_row(examples)]
+            if ask_id:
+                message["components"].append(
+                    {"type": 1, "components": [button("🙋 Ask a person", with_ask(HANDOFF, ask_id))]}
+                )
         else:
             message["content"] = truncate(
                 message["content"] + "".join(f"\n• {defuse(q)}" for q in examples), CONTENT_LIMIT
@@ -247,7 +283,9 @@ def answer_message(
             "embeds": fit_embeds([hit_embed(h) for h in answer.hits]),
         }
         if buttons:
-            message["components"] = [feedback_row(share=ephemeral and share, reply_to=reply_to)]
+            message["components"] = [
+                feedback_row(share=ephemeral and share, reply_to=reply_to, ask_id=ask_id)
+            ]
     message["allowed_mentions"] = NO_MENTIONS
     if ephemeral:
         message["flags"] = EPHEMERAL
@@ -274,8 +312,9 @@ def notice(text: str, ephemeral: bool = True) -> dict:
     return message
 
 
-def recorded_vote_components(vote: str, saved: bool) -> list[dict]:
-    """After a vote on an ephemeral answer: the recorded vote, and a button to change it."""
+def recorded_vote_components(vote: str, saved: bool, ask_id: str | None = None) -> list[dict]:
+    """After a vote on an ephemeral answer: the recorded vote, a button to change it, and
+    "That answers it" / "Ask a person" (kept with the ask id)."""
     emoji = "👍" if vote == "up" else "👎"
     other, other_id = ("👎", VOTE_DOWN) if vote == "up" else ("👍", VOTE_UP)
     label = f"Your vote: {emoji}" if saved else "Vote not saved, try again"
@@ -284,10 +323,111 @@ def recorded_vote_components(vote: str, saved: bool) -> list[dict]:
             "type": ComponentType.ACTION_ROW,
             "components": [
                 button(label, VOTE_RECORDED, disabled=True),
-                button(f"Change to {other}", other_id) if saved else button(emoji, f"vote:{vote}"),
+                button(f"Change to {other}", with_ask(other_id, ask_id))
+                if saved
+                else button(emoji, with_ask(f"vote:{vote}", ask_id)),
+                button("✅ That answers it", with_ask(RESOLVED, ask_id), style=ButtonStyle.SUCCESS),
+                button("🙋 Ask a person", with_ask(HANDOFF, ask_id)),
             ],
         }
     ]
+
+
+def reason_modal(answer_key: str) -> dict:
+    """The optional 👎 reason (type 9): a select of our fixed reasons and a short text, both optional."""
+    from bot.store import DOWN_REASONS
+
+    return {
+        "type": MODAL,
+        "data": {
+            "custom_id": f"{REASON_MODAL}{answer_key}"[:CUSTOM_ID_LIMIT],
+            "title": "What was wrong?",
+            "components": [
+                {
+                    "type": 18,  # label
+                    "label": "The answer was…",
+                    "component": {
+                        "type": 3,  # string select
+                        "custom_id": REASON_CHOICE,
+                        "required": False,
+                        "min_values": 0,
+                        "max_values": 1,
+                        "options": [{"label": label, "value": key} for key, label in DOWN_REASONS.items()],
+                    },
+                },
+                {
+                    "type": 18,
+                    "label": "Anything to add? (optional)",
+                    "component": {
+                        "type": 4,  # text input
+                        "custom_id": REASON_TEXT,
+                        "style": 2,
+                        "required": False,
+                        "max_length": 500,
+                    },
+                },
+            ],
+        },
+    }
+
+
+def modal_values(data: dict) -> dict[str, str | list[str]]:
+    """custom_id -> value (text input) or values (select) from a modal submission, in either
+    layout Discord sends (label components, or action rows of text inputs)."""
+    found: dict[str, str | list[str]] = {}
+
+    def walk(component: object) -> None:
+        if isinstance(component, list):
+            for c in component:
+                walk(c)
+            return
+        if not isinstance(component, dict):
+            return
+        custom_id = component.get("custom_id")
+        if isinstance(custom_id, str):
+            if isinstance(component.get("values"), list):
+                found[custom_id] = [str(v) for v in component["values"]]
+            elif isinstance(component.get("value"), str):
+                found[custom_id] = component["value"]
+        walk(component.get("component"))
+        walk(component.get("components"))
+
+    walk(data.get("components"))
+    return found
+
+
+def handoff_message(helpers: object, asker: str, question: str, handoff_id: str, nobody_text: str) -> dict:
+    """The hand-off reply: the configured roles and users mentioned (allowed_mentions names
+    exactly them), or our sentence saying whom to ask; the question quoted; "Mark resolved"."""
+    from bot.helpers import Helpers
+
+    assert isinstance(helpers, Helpers)
+    mentions, allowed = helpers.discord_mentions()
+    who = f"<@{int(asker)}>" if asker.isdigit() else "Someone"
+    head = f"{mentions} {who} would like a person to answer this:" if mentions else defuse(nobody_text)
+    quoted = "> " + escape_markdown(" ".join(question.split())) if question else ""
+    return {
+        "content": truncate(f"{head}\n{quoted}", CONTENT_LIMIT),
+        "allowed_mentions": allowed if mentions else NO_MENTIONS,
+        "components": [
+            {
+                "type": 1,
+                "components": [
+                    button("Mark resolved", f"{HANDOFF_RESOLVE}{handoff_id}", style=ButtonStyle.SUCCESS)
+                ],
+            }
+        ],
+    }
+
+
+def resolved_message(content: str, resolver: str) -> dict:
+    """The hand-off once resolved (an update of its message): no button, who resolved it, no pings."""
+    who = f"<@{int(resolver)}>" if resolver.isdigit() else "someone"
+    return {
+        "content": truncate(f"{content}\n✅ Resolved by {who}", CONTENT_LIMIT),
+        "components": [],
+        "allowed_mentions": NO_MENTIONS,
+    }
 
 
 def vote_notice(vote: str, saved: bool) -> dict:

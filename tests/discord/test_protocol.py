@@ -21,8 +21,9 @@ from tests.support.discord_payloads import DM_USER, GUILD_USER, command, compone
 
 def test_the_numbers_are_discords() -> None:
     # https://discord.com/developers/docs/interactions/receiving-and-responding
-    assert [int(t) for t in InteractionType] == [1, 2, 3, 4]
-    assert [int(t) for t in ResponseType] == [1, 4, 5, 6, 7, 8]
+    assert [int(t) for t in InteractionType] == [1, 2, 3, 4, 5]  # 5: a modal submitted
+    assert [int(t) for t in ResponseType] == [1, 4, 5, 6, 7, 8, 9]  # 9: open a modal
+    assert ButtonStyle.SUCCESS == 3
     assert (CommandType.CHAT_INPUT, CommandType.MESSAGE, OptionType.STRING) == (1, 3, 3)
     assert (ComponentType.ACTION_ROW, ComponentType.BUTTON, ButtonStyle.PRIMARY, ButtonStyle.SECONDARY) == (
         1,

@@ -174,6 +174,13 @@ def test_recorded_vote_buttons() -> None:
     assert [(b["label"], b["custom_id"], b.get("disabled", False)) for b in row["components"]] == [
         ("Your vote: 👍", "vote:recorded", True),
         ("Change to 👎", "vote:down", False),
+        ("✅ That answers it", "resolve:answered", False),
+        ("🙋 Ask a person", "resolve:person", False),
     ]
-    [row] = render.recorded_vote_components("down", saved=False)
-    assert [b["custom_id"] for b in row["components"]] == ["vote:recorded", "vote:down"]  # try again
+    [row] = render.recorded_vote_components("down", saved=False, ask_id="01a2b3c4d5e6f7a8b9c0")
+    assert [b["custom_id"] for b in row["components"]] == [
+        "vote:recorded",
+        "vote:down:01a2b3c4d5e6f7a8b9c0",  # try again, still for this ask
+        "resolve:answered:01a2b3c4d5e6f7a8b9c0",
+        "resolve:person:01a2b3c4d5e6f7a8b9c0",
+    ]
