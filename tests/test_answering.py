@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,9 @@ class BrokenStore:
         raise StoreError("database unavailable")
 
     def log_unanswered(self, platform: str, question: str) -> None:
+        raise StoreError("database unavailable")
+
+    def record_ask(self, ask: object, now: object = None) -> None:
         raise StoreError("database unavailable")
 
 
@@ -98,6 +102,12 @@ def test_unanswered_questions_are_remembered_and_a_broken_store_costs_a_log_line
     broken = Answering(engine, BrokenStore())  # type: ignore[arg-type]
     broken.remember_unanswered(broken.ask("when does lunch start?", platform="slack", entry="dm"), "slack")
     assert any("could not log an unanswered question" in r.getMessage() for r in caplog.records)
+    assert any("could not record an asked question" in r.getMessage() for r in caplog.records)
+    # Every readable question is recorded for the insight page, answered or not, once each.
+    now = datetime.now(UTC)
+    figures = store.insight(now - timedelta(days=1), now + timedelta(days=1))
+    assert (figures.asked, figures.answered) == (2, 1)
+    assert [g.example for g in figures.unanswered_groups] == ["when does the cafeteria open?"]
 
 
 def test_claims_are_once_only_and_a_broken_store_fails_towards_the_person(

@@ -73,7 +73,7 @@ def test_a_replayed_interaction_is_handled_once(
     question = "What is a feature store?"
     message = as_posted(client.post(command("career", question, GUILD_USER)).json()["data"], "m-replay")
     click = component("vote:down", message, GUILD_USER)
-    assert client.post(click).json()["type"] == 7
+    assert client.post(click).json()["type"] == 9  # a 👎 answers with the optional reason modal
     later = component("vote:up", message, GUILD_USER)  # the person changes their mind
     assert client.post(later).json()["type"] == 7
     with caplog.at_level(logging.WARNING, logger="careerbot.requests"):
@@ -200,8 +200,8 @@ def test_a_vote_after_the_sqlite_file_was_deleted_is_kept(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{settings.careerbot_db}{suffix}").unlink(missing_ok=True)
         with caplog.at_level(logging.ERROR, logger="bot.store.sqlite"):
-            response = client.post(component("vote:down", message, DM_USER))
-        assert "Your vote: 👎" in json.dumps(response.json(), ensure_ascii=False)
+            response = client.post(component("vote:up", message, DM_USER))  # (a 👎 opens the reason modal)
+        assert "Your vote: 👍" in json.dumps(response.json(), ensure_ascii=False)
     assert any("was deleted" in r.getMessage() for r in caplog.records)
     fresh = SQLiteStore(settings.careerbot_db)  # what a restarted worker would read
     assert fresh.get_vote("discord", "m-del", "222") is not None

@@ -54,7 +54,7 @@ def modal_submit(custom_id: str, message: dict, who: dict, choice: str | None, t
         },
         {"type": 18, "component": {"type": 4, "custom_id": render.REASON_TEXT, "value": text or ""}},
     ]
-    payload = component("x", message, who, interaction_id="inter-modal")
+    payload = component("x", message, who)  # a fresh interaction id: replays are refused
     return {**payload, "type": 5, "data": {"custom_id": custom_id, "components": components}}
 
 
