@@ -66,43 +66,20 @@ def explain_view(engine: Engine, question: str) -> ExplainView:
 
 
 def _assembled(engine: Engine, question: str) -> ExplainView:
-    """Today's explanation from public pieces of the engine (see the module docstring)."""
-    from retrieval.engine import CANDIDATES, MIN_CONCEPTS, MIN_COVERAGE, answerable
+    """Today's explanation from the engine's public surface (see the module docstring)."""
     from retrieval.question import clean_question
 
     text = clean_question(question)
-    concepts = engine.synonyms.concepts(text)
     answer = engine.ask(question)
     steps: dict[str, Any] = {
         "cleaned question": text,
-        "concepts": [
-            {
-                "terms": " ".join(c.terms),
-                "idf": round(sum(engine.search.passages.term_idf(t) for t in c.terms), 3),
-                "also matches": [" ".join(a) for a in c.alternatives],
-            }
-            for c in concepts
-        ],
+        "concepts": [" ".join(c.terms) for c in engine.synonyms.concepts(text)],
     }
-    candidates = []
-    if concepts:
-        for i, score in engine.search.top(concepts, CANDIDATES)[:5]:
-            coverage, held = engine.match(concepts, i)
-            passage = engine.passages[i]
-            candidates.append(
-                {
-                    "passage": passage.id,
-                    "score": round(float(score), 4),
-                    "coverage": round(coverage, 3),
-                    "concepts held": f"{held} of {len(concepts)}",
-                    "passes the gate": answerable(coverage, held, len(concepts)),
-                    "text": passage.text[:300],
-                }
-            )
-    steps["best candidates"] = candidates
-    steps["gate"] = (
-        f"answer when the best passage holds at least {MIN_COVERAGE:.0%} of the question's "
-        f"information and {MIN_CONCEPTS} of its concepts (all of them for a one-concept question)"
-    )
+    steps["best candidates"] = [
+        {"passage": hit.passage_id, "score": round(hit.score, 4), "title": hit.title, "text": hit.text[:300]}
+        for hit in answer.hits
+    ]
     steps["answer"] = [hit.passage_id for hit in answer.hits] if answer.answered else "no answer"
-    return ExplainView(question=text, answered=answer.answered, source="adapter", steps=steps)
+    return ExplainView(
+        question=answer.question or text, answered=answer.answered, source="adapter", steps=steps
+    )

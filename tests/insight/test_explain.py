@@ -45,7 +45,7 @@ def test_assembled_explanation_today(engine: Engine) -> None:
         assert view.source == "engine"  # retrieval's own explanation has landed
         return
     assert view.source == "adapter" and view.answered is True
-    assert view.steps["concepts"] and view.steps["best candidates"][0]["passes the gate"] is True
+    assert view.steps["concepts"] and view.steps["best candidates"][0]["passage"]
     refused = explain_view(engine, "When does the cafeteria open?")
     assert refused.answered is False and refused.steps["answer"] == "no answer"
     bad = explain_view(engine, "   ")
