@@ -4,7 +4,7 @@ Removed before analysis: the bot's name and @mentions, greetings and sign-offs, 
 and hedges ("quick q", "lol", "tbh"), emoji and chat formatting. Rewritten: chat spellings
 and abbreviations ("whats", "u", "w/", "k8s"). Both lists are data files, corpus-
 independent and shipped with the engine (retrieval/data/chat_fillers.txt and
-chat_spellings.txt); load_rules() takes a corpus's own additional files.
+chat_spellings.txt).
 
 The cleaned text is only what is *searched*: the asker's question is echoed as typed.
 Pure functions; the rules are loaded once.
@@ -59,7 +59,7 @@ def _words(phrase: str) -> tuple[str, ...]:
     return tuple(t.lower().replace("’", "'") for t in _TOKEN.findall(phrase))
 
 
-def _lines(path: Path | None, text: str) -> Iterable[tuple[int, str]]:
+def _lines(text: str) -> Iterable[tuple[int, str]]:
     for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if line and not line.startswith("#"):
@@ -68,13 +68,13 @@ def _lines(path: Path | None, text: str) -> Iterable[tuple[int, str]]:
 
 def parse_fillers(text: str, source: Path | None = None) -> frozenset[tuple[str, ...]]:
     """One phrase per line; '#' starts a comment line."""
-    return frozenset(w for _, line in _lines(source, text) if (w := _words(line)))
+    return frozenset(w for _, line in _lines(text) if (w := _words(line)))
 
 
 def parse_spellings(text: str, source: Path | None = None) -> dict[str, tuple[str, ...]]:
     """`typed = meant` lines; `typed` is one word. Raises CorpusError naming a bad line."""
     out: dict[str, tuple[str, ...]] = {}
-    for number, line in _lines(source, text):
+    for number, line in _lines(text):
         typed, sep, meant = line.partition("=")
         key = _words(typed)
         if not sep or len(key) != 1 or not _words(meant):
@@ -95,24 +95,6 @@ def default_rules() -> ChatRules:
         fillers=parse_fillers(_package_text("chat_fillers.txt")),
         spellings=parse_spellings(_package_text("chat_spellings.txt")),
     )
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CorpusError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-
-
-def load_rules(extra_fillers: Path | None = None, extra_spellings: Path | None = None) -> ChatRules:
-    """The engine's lists plus a corpus's own additions (files beside its documents)."""
-    base = default_rules()
-    fillers, spellings = set(base.fillers), dict(base.spellings)
-    if extra_fillers is not None:
-        fillers.update(parse_fillers(_read(extra_fillers), extra_fillers))
-    if extra_spellings is not None:
-        spellings.update(parse_spellings(_read(extra_spellings), extra_spellings))
-    return ChatRules(fillers=frozenset(fillers), spellings=spellings)
 
 
 def strip_formatting(text: str) -> str:

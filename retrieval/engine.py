@@ -126,6 +126,10 @@ class Engine:
 
     def analyze(self, question: str) -> QueryAnalysis:
         """The question's cleaned text, corrections and weighted concepts (see retrieval.understanding)."""
+        return self._analyze(clean_question(question))
+
+    def _analyze(self, text: str) -> QueryAnalysis:
+        """analyze() for text clean_question() has already checked (ask() cleans once)."""
         index = self.search.passages
         vocabulary = index.vocabulary
 
@@ -133,7 +137,7 @@ class Engine:
             return index.term_idf(term) if term in vocabulary else None
 
         return analyze(
-            clean_question(question),
+            text,
             self.chat_rules,
             self.synonyms,
             self.speller,
@@ -252,7 +256,7 @@ class Engine:
 
     def _judge(self, text: str, pool: int = 30) -> Judged:
         """Analyze, rank and gate one question (or one part of it), among `pool` candidates."""
-        analysis = self.analyze(text)
+        analysis = self._analyze(text)
         known = [c for c in analysis.concepts if c.kind == "corpus"]
         if not known:
             return Judged(analysis=analysis, ranked=[], gate=judge(0, 0, analysis.absent_weight, 0, 0))
