@@ -103,6 +103,41 @@ def test_log_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
+QUESTIONS = README.parent / "tests" / "data" / "questions.json"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("PORT", "notaport"), ("CAREERBOT_THREADS", "many"), ("WEB_CONCURRENCY", "0")]
+)
+def test_chat_and_eval_run_with_a_bad_web_setting(tmp_path: Path, name: str, value: str) -> None:
+    """`chat` and `eval` never bind a port nor start workers: a bad web-only value is not their problem."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CAREERBOT_"))}
+    env.update({name: value, "CAREERBOT_DB": str(tmp_path / "s.db")})
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            env=env,
+            cwd=tmp_path,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    chat = run("chat", stdin="what does an ML engineer do?\nquit\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "Q: what does an ML engineer do?" in chat.stdout and "[1]" in chat.stdout
+    assert "is invalid" not in chat.stdout + chat.stderr
+    evaluated = run("eval", str(QUESTIONS))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "hit@1" in evaluated.stdout and "is invalid" not in evaluated.stdout + evaluated.stderr
+
+
 def test_a_bad_port_or_thread_count_breaks_only_the_web_process(tmp_path: Path) -> None:
     import os
     import subprocess

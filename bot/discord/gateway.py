@@ -238,6 +238,12 @@ def build_client(settings: Settings, engine: Engine, store: Store) -> discord.Cl
     return client
 
 
+def _not_login_noise(record: logging.LogRecord) -> bool:
+    # discord.py says "logging in using static token" at INFO before every start; with
+    # Discord unreachable it would precede the one `careerbot: error:` line the CLI prints.
+    return record.msg != "logging in using static token"
+
+
 def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
     """Connect to the gateway and serve until stopped; a refused token or intent is a SettingsError."""
     settings.require("discord_bot_token")
@@ -247,6 +253,9 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
     client = build_client(settings, engine, store)
     settings.configure_logging()
+    discord_client_log = logging.getLogger("discord.client")
+    if _not_login_noise not in discord_client_log.filters:
+        discord_client_log.addFilter(_not_login_noise)
     # Healthy = identified and the WebSocket open: discord.py keeps "ready" set while it
     # reconnects, so the socket's own state is checked too.
     heartbeat = start_heartbeat(

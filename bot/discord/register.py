@@ -16,8 +16,8 @@ EXIT_ERROR = 2
 def register_commands(settings: Settings, guild_id: str | None = None) -> int:
     """PUT the command set globally (server and user installs) or to one guild; returns the exit code.
 
-    Every failure is one line on stderr (the missing variable, a bad guild id, or the
-    REST error); the bot token is sent in the Authorization header and printed nowhere.
+    Every failure is one line on stderr and exit 2 (the missing variable, a bad guild id, or
+    the REST error: refused, rate limited for too long, or Discord unreachable); the bot token is sent in the Authorization header and printed nowhere.
     """
     try:
         settings.require("discord_application_id", "discord_bot_token")
@@ -45,7 +45,7 @@ def register_commands(settings: Settings, guild_id: str | None = None) -> int:
         )
     except DiscordAPIError as exc:
         print(f"careerbot: error: registering Discord commands failed: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR  # the CLI's one contract: every error is one line and exit 2
     registered = result if isinstance(result, list) else []
     names = ", ".join(
         f"/{c.get('name')}" if c.get("type", 1) == 1 else f"{c.get('name')!r} (message menu)"

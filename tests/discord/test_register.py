@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from nacl.signing import SigningKey
 
+from bench.common import free_port
 from bot.cli import main
 from bot.discord import commands
 from bot.discord.commands import COMMANDS, problems, valid_name
@@ -93,16 +97,43 @@ def test_register_without_settings_names_the_variable(
     assert main(["discord", "register", "--if-configured"]) == 0  # the Procfile's release line
 
 
-def test_register_refused_by_discord_is_one_line_and_exit_1(
+def test_register_refused_by_discord_is_one_line_and_exit_2(
     discord_api: MockDiscord, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     discord_api.fail("PUT", "/commands", 401, {"message": "401: Unauthorized", "code": 0})
-    assert register_commands(make_settings(SigningKey.generate(), discord_api, tmp_path)) == 1
+    assert register_commands(make_settings(SigningKey.generate(), discord_api, tmp_path)) == 2
     err = capsys.readouterr().err
     assert err == (
         f"careerbot: error: registering Discord commands failed: PUT /applications/{APP_ID}/commands: "
         "HTTP 401 401: Unauthorized\n"
     )
+    assert discord_api.requests[-1].method == "PUT"  # the call was made (and refused) over HTTP
+
+
+def test_register_with_discord_unreachable_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """The Procfile's release line as a real process, with nothing listening at DISCORD_API_URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "CAREERBOT_"))}
+    env.update(
+        {
+            "DISCORD_APPLICATION_ID": APP_ID,
+            "DISCORD_BOT_TOKEN": BOT_TOKEN,
+            "DISCORD_API_URL": f"http://127.0.0.1:{free_port()}/api/v10",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "discord", "register"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1, result.stderr[-2000:]
+    assert result.stderr.startswith(
+        f"careerbot: error: registering Discord commands failed: PUT /applications/{APP_ID}/commands: "
+    )
+    assert BOT_TOKEN not in result.stderr + result.stdout and result.stdout == ""
 
 
 # The documented Application Command Structure (discord-api-docs, application-commands.mdx):
