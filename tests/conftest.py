@@ -28,6 +28,15 @@ settings.register_profile("dev", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+@pytest.fixture(autouse=True)
+def _not_shutting_down() -> Iterator[None]:
+    """A test that drained an app (bot/shutdown.py) leaves no shutdown behind for the next one."""
+    from bot.shutdown import SHUTTING_DOWN
+
+    yield
+    SHUTTING_DOWN.clear()
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Cluster]:
     """One throwaway server per test session; fails (never skips) when PostgreSQL can't start."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,12 +14,15 @@ from nacl.signing import SigningKey
 from bench.mock_slack import MockSlack
 from bench.slack_signing import SECRET, event_body, signed_headers
 from bot.settings import Settings
-from bot.shutdown import drain, executors_of
+from bot.shutdown import GRACE_SECONDS, drain, executors_of
 from bot.store.sqlite import SQLiteStore
 from bot.web import create_web_app
 from bot.web import drain as drain_web
 from retrieval import Engine
+from tests.support.discord_client import BOT_TOKEN, Client, make_settings
+from tests.support.discord_payloads import GUILD_USER, command
 from tests.support.http import http_post, running
+from tests.support.mock_discord import MockDiscord
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +79,32 @@ def test_the_web_app_drains_slack_listeners_and_discord_answers(engine: Engine, 
             with pytest.raises(RuntimeError):
                 executor.submit(print)  # both were shut down, Discord's included
         store.close()
+
+
+def test_a_discord_rate_limit_during_shutdown_is_not_waited_out(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deferred Discord answer whose edit gets 429 with a 9 s retry_after (waited normally:
+    three edits and three follow-ups, 9 s apart, outlast the grace period): the drain ends the
+    wait, the edit gets one last try, the follow-up one try, and a log line names the channel."""
+    key = SigningKey.generate()
+    caplog.set_level(logging.ERROR, logger="bot.discord.interactions")
+    with MockDiscord() as api:
+        api.rate_limit_next(retry_after=9, is_global=False, times=100)
+        settings = make_settings(key, api, tmp_path, discord_defer=True)
+        store = SQLiteStore(tmp_path / "d.db")
+        app = create_web_app(settings, engine, store)
+        with running(app) as server:
+            posted = Client(server.url, key).post(command("career", "What is MLOps?", GUILD_USER, "interT"))
+            assert posted.json()["type"] == 5  # deferred: acknowledged, the answer is owed
+            assert api.wait_for("PATCH")  # the edit was refused: the client is waiting out retry_after
+            assert drain_web(app, timeout=GRACE_SECONDS) is True
+        store.close()
+    edits = [r for r in api.requests if r.method == "PATCH"]
+    followups = [r for r in api.requests if r.method == "POST" and "/webhooks/" in r.path]
+    assert 1 <= len(edits) <= 2 and len(followups) == 1  # not 3 and 3
+    lines = [r.getMessage() for r in caplog.records]
+    [line] = [m for m in lines if "answer not delivered" in m]
+    assert line.startswith("interaction interT: answer not delivered to channel 555")
+    assert "shutting down: not waited" in line
+    assert not any("tok-abc" in m or BOT_TOKEN in m for m in lines)  # no interaction token, no bot token

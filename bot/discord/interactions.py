@@ -202,7 +202,12 @@ class InteractionHandler:
         try:
             self.rest.followup(app_id, token, sorry)
         except DiscordAPIError as exc:
-            logger.error("interaction %s: the follow-up failed too: %s", interaction, exc)
+            logger.error(
+                "interaction %s: answer not delivered to channel %s (the follow-up failed too): %s",
+                interaction,
+                payload.channel_id or "(unknown)",
+                exc,
+            )
 
     def answer_data(
         self,

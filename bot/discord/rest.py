@@ -4,7 +4,10 @@ Discord's rate limits come in two scopes. A per-route 429 pauses that route; a 4
 `"global": true` (or `X-RateLimit-Global`) pauses every request this client makes, so a
 burst of deferred edits from other threads waits too instead of hammering the API. Waits
 are bounded: a retry_after longer than MAX_WAIT_SECONDS, or a fourth attempt, is a
-DiscordAPIError the caller logs; nothing here loops forever.
+DiscordAPIError the caller logs; nothing here loops forever. Once the process is shutting
+down (bot/shutdown.py's SHUTTING_DOWN), a wait in progress ends at once and a failed call is
+not retried: each acknowledged answer gets its last try, then its log line, inside the grace
+period instead of being killed mid-wait.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.errors import DiscordAPIError  # re-exported: in bot/errors.py's family
+from bot.shutdown import SHUTTING_DOWN
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ class DiscordREST:
         base_url: str,
         bot_token: str | None = None,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = SHUTTING_DOWN.wait,  # a sleep that a shutdown cuts short
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -59,6 +63,7 @@ class DiscordREST:
         bucket = f"{method} {path}"
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self._wait_for_limits(bucket)
+            last = attempt == MAX_ATTEMPTS or SHUTTING_DOWN.is_set()  # shutting down: no retries
             req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
             try:
                 with urllib.request.urlopen(req, timeout=TIMEOUT_SECONDS) as resp:
@@ -69,10 +74,11 @@ class DiscordREST:
                 if exc.code == 429:
                     wait = _retry_after(payload, exc.headers)
                     is_global = bool(payload.get("global")) or exc.headers.get("X-RateLimit-Global") == "true"
-                    if attempt == MAX_ATTEMPTS or wait > MAX_WAIT_SECONDS:
+                    if last or wait > MAX_WAIT_SECONDS or SHUTTING_DOWN.is_set():
                         raise DiscordAPIError(
                             f"{route}: rate limited ({'global' if is_global else 'route'}, "
-                            f"retry_after {wait:.2f} s) after {attempt} attempt(s)",
+                            f"retry_after {wait:.2f} s) after {attempt} attempt(s)"
+                            + (" (shutting down: not waited)" if SHUTTING_DOWN.is_set() else ""),
                             status=429,
                         ) from None
                     self._pause(bucket, wait, is_global)
@@ -83,14 +89,14 @@ class DiscordREST:
                         wait,
                     )
                     continue
-                if exc.code >= 500 and attempt < MAX_ATTEMPTS:
+                if exc.code >= 500 and not last:
                     self._sleep(0.5 * attempt)
                     continue
                 raise DiscordAPIError(
                     f"{route}: HTTP {exc.code} {payload.get('message', '')}".strip(), status=exc.code
                 ) from None
             except (urllib.error.URLError, OSError) as exc:
-                if attempt < MAX_ATTEMPTS:
+                if not last:
                     self._sleep(0.5 * attempt)
                     continue
                 raise DiscordAPIError(f"{route}: {getattr(exc, 'reason', exc)}") from None

@@ -66,3 +66,27 @@ def test_sigterm_after_an_acknowledged_mention_still_posts_the_reply(tmp_path: P
         assert [c.body["thread_ts"] for c in slack.calls_to("chat.postMessage")] == ["300.0"]
         assert elapsed < 25  # platforms kill at 30 s
         assert proc.returncode == 0
+
+
+@pytest.mark.parametrize("refusals", [1, 10])
+def test_sigterm_during_a_retry_after_wait_delivers_or_logs_the_answer(tmp_path: Path, refusals: int) -> None:
+    """Slack answers the reply with 429 and an 8 s Retry-After (the longest wait the client
+    takes), and SIGTERM comes during the wait: the wait ends, the reply gets its last try, and
+    it is either delivered (Slack takes it) or one log line says it was not, naming the channel."""
+    with MockSlack() as slack, web_process(slack, tmp_path, WEB_CONCURRENCY="1") as (url, proc):
+        slack.fail_next("chat.postMessage", 429, count=refusals, retry_after=8)
+        body = event_body(mention("400.0", channel="C400"), event_id="EvWait")
+        assert http_post(url + "/slack/events", body, signed_headers(body)).status == 200  # acknowledged
+        assert slack.wait_for("chat.postMessage", timeout=60)  # the first try was refused: the wait began
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)  # generous: gunicorn's own grace period is 25 s
+    assert proc.returncode == 0, stderr[-3000:]
+    delivered = len(slack.calls_to("chat.postMessage")) > refusals  # a try after the 429s got a 200
+    not_delivered = [line for line in stderr.splitlines() if "EvWait: reply not delivered" in line]
+    if refusals == 1:
+        assert delivered and not_delivered == [], stderr[-3000:]
+    else:
+        assert not delivered, stderr[-3000:]
+        assert len(not_delivered) == 1 and "channel C400" in not_delivered[0], stderr[-3000:]
+        assert "ratelimited" in not_delivered[0]
+    assert "xoxb-procfile-test" not in stderr

@@ -140,11 +140,15 @@ def _say(say: Say, reply: Reply, body: dict, logger: logging.Logger) -> bool:
         say(text=reply.text, blocks=reply.blocks)
         return True
     except SlackApiError as exc:
-        logger.error(
-            "event %s: reply failed after retries: %s", body.get("event_id"), exc.response.get("error")
-        )
+        reason: object = exc.response.get("error")
     except OSError as exc:
-        logger.error("event %s: reply failed after retries: %s", body.get("event_id"), exc)
+        reason = exc
+    logger.error(
+        "event %s: reply not delivered to channel %s (reply failed after retries): %s",
+        body.get("event_id"),
+        (body.get("event") or {}).get("channel"),
+        reason,
+    )
     return False
 
 

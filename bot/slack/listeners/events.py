@@ -75,20 +75,21 @@ def on_message(
 
 
 def post(client: WebClient, body: dict, logger: logging.Logger, **message: object) -> bool:
-    """chat.postMessage; a failure after the client's retries is one log line with the event id."""
+    """chat.postMessage; a failure after the client's retries (or cut short by a shutdown) is
+    one log line with the event id and the channel, so no acknowledged answer goes silently."""
     try:
         client.chat_postMessage(**message)  # type: ignore[arg-type]
         return True
     except SlackApiError as exc:
-        logger.error(
-            "event %s: reply not delivered (reply failed after retries): %s",
-            body.get("event_id"),
-            exc.response.get("error") or exc.response.status_code,
-        )
+        reason: object = exc.response.get("error") or exc.response.status_code
     except OSError as exc:  # network trouble that outlasted the retries
-        logger.error(
-            "event %s: reply not delivered (reply failed after retries): %s", body.get("event_id"), exc
-        )
+        reason = exc
+    logger.error(
+        "event %s: reply not delivered to channel %s (reply failed after retries): %s",
+        body.get("event_id"),
+        message.get("channel"),
+        reason,
+    )
     return False
 
 
