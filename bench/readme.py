@@ -44,7 +44,10 @@ for every engine. Corpora of distinct passages are built deterministically from 
 sentences. careerbot's scores equal rank-bm25's BM25Plus to 1e-6 (tested; "max score diff"
 is measured here); it is fast because it touches only the passages holding a query term.
 rank-bm25 walks every passage per query term, so it runs a sample of the queries, and is
-skipped at the largest sizes.""",
+skipped at the largest sizes. The "careerbot ask()" row is the whole `Engine.ask` a user's
+question goes through (cleaning, spelling, concepts, passage and document search, the gate,
+3 hits) on the same passages as raw text, one document each; its build column is the whole
+build from raw text.""",
     "startup": """\
 **Start-up and the answer path** (`python -m bench.startup`): wall time of a fresh process
 until the engine has answered one question, from the corpus or from a saved index; "web

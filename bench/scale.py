@@ -7,7 +7,12 @@ peak-memory figure is that engine's own):
 - rank-bm25 BM25Plus: the scorer of record, get_scores over every passage, then the top 10;
 - rank-bm25 BM25Okapi: plain rank-bm25 as most people use it (the same walk over every passage);
 - bm25s (numpy backend; numba is not installed) with method "bm25+", k1 1.2, b 0.75,
-  delta 1: the same formula, so its scores can be checked against rank-bm25 too.
+  delta 1: the same formula, so its scores can be checked against rank-bm25 too;
+- careerbot ask(): the whole `Engine.ask` a user's question goes through (chat cleaning,
+  spelling, concepts, passage + document search, the gate, hit selection) with the bot's
+  default of 3 hits, on the
+  same passages as raw text (one JSONL document each, built by `Engine.from_corpus`); its
+  build column is the whole raw-text build, not the index alone.
 
 Corpora are built deterministically from SciFact's sentences (analyzed with careerbot's
 analyzer): each passage joins three sentences drawn by a seeded generator, never the same
@@ -34,6 +39,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -53,33 +59,44 @@ from retrieval.analyzer import tokenize
 from retrieval.passages import split_sentences
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
-ENGINES = ("careerbot", "rank-bm25 BM25Plus", "rank-bm25 BM25Okapi", "bm25s")
+ENGINES = ("careerbot", "careerbot ask()", "rank-bm25 BM25Plus", "rank-bm25 BM25Okapi", "bm25s")
 # Order of the runs at each size: the scorer of record first, so its scores are on disk
 # for the others to compare with.
-RUN_ORDER = ("rank-bm25 BM25Plus", "rank-bm25 BM25Okapi", "bm25s", "careerbot")
+RUN_ORDER = ("rank-bm25 BM25Plus", "rank-bm25 BM25Okapi", "bm25s", "careerbot", "careerbot ask()")
 # rank-bm25 walks every passage per query term: ~0.3 s per question at 100k, ~3 s at 1M.
 RANK_BM25_QUERIES = {100_000: 100, 1_000_000: 20}
 CHECKED_QUERIES = 5
 WARM_UP = 3
 TOP_K = 10
 SEED = 20261122
+T = TypeVar("T", list[str], str)
 
 
 def sentence_tokens() -> list[list[str]]:
     """Analyzed tokens of every SciFact sentence (the material passages are built from)."""
-    out: list[list[str]] = []
+    return [tokens for tokens, _ in _sentences()]
+
+
+def sentence_texts() -> list[str]:
+    """The raw text of the same sentences, in the same order (for the ask() row)."""
+    return [text for _, text in _sentences()]
+
+
+def _sentences() -> list[tuple[list[str], str]]:
+    out: list[tuple[list[str], str]] = []
     lines = (SCIFACT / "corpus.jsonl").read_text().splitlines()
     for line in progress(lines, len(lines), "analyzing SciFact"):
         doc = json.loads(line)
         for sentence in split_sentences(f"{doc['title']}. {doc['text']}"):
             tokens = tokenize(sentence)
             if tokens:
-                out.append(tokens)
+                out.append((tokens, sentence))
     return out
 
 
-def build_corpus(size: int, sentences: list[list[str]]) -> list[list[str]]:
-    """`size` distinct passages of three sentences each, the same for a given size every run."""
+def build_corpus(size: int, sentences: list[T]) -> list[T]:
+    """`size` distinct passages of three sentences each, the same for a given size every run
+    (token lists joined, or raw texts joined with spaces: the same draws either way)."""
     rng = random.Random(SEED + size)
     n = len(sentences)
     seen: set[int] = set()
@@ -91,7 +108,8 @@ def build_corpus(size: int, sentences: list[list[str]]) -> list[list[str]]:
         if key in seen:
             continue
         seen.add(key)
-        corpus.append(sentences[a] + sentences[b] + sentences[c])
+        first, second, third = sentences[a], sentences[b], sentences[c]
+        corpus.append(f"{first} {second} {third}" if isinstance(first, str) else first + second + third)  # type: ignore[operator]
         bar.update(len(corpus))
     bar.close()
     return corpus
@@ -103,6 +121,8 @@ def reference_file(size: int) -> Path:
 
 def measure(engine: str, size: int, n_queries: int) -> dict:
     """Runs in a subprocess: build one engine over `size` passages and time the queries."""
+    if engine == "careerbot ask()":
+        return measure_ask(size, n_queries)
     corpus = build_corpus(size, sentence_tokens())
     questions = [tokenize(q) for q in scifact_test_questions()]
     warm_up, queries = questions[:WARM_UP], questions[:n_queries]
@@ -142,6 +162,50 @@ def measure(engine: str, size: int, n_queries: int) -> dict:
         "peak_mb": peak,
         "queries": len(latencies),
         "max_abs_diff": difference,
+    }
+
+
+def measure_ask(size: int, n_queries: int) -> dict:
+    """The ask() row: the same passages as raw text, built and asked through the Engine."""
+    import tempfile
+
+    from retrieval import Engine
+
+    texts = build_corpus(size, sentence_texts())
+    questions = scifact_test_questions()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "corpus.jsonl"
+        with path.open("w", encoding="utf-8") as out:
+            for n, text in enumerate(texts):
+                out.write(json.dumps({"id": f"p{n}", "title": f"Passage {n}", "text": text}) + "\n")
+        del texts
+        gc.collect()
+        before, _ = memory_mb()
+        reset_peak_memory()
+        started = time.perf_counter()
+        engine = Engine.from_corpus(path)
+        engine.warm()
+        build = time.perf_counter() - started
+        _, build_peak = memory_mb()
+    for question in questions[:WARM_UP]:
+        engine.ask(question)
+    latencies = []
+    for question in progress(questions[:n_queries], n_queries, f"ask() {size:,} queries"):
+        t0 = time.perf_counter()
+        engine.ask(question)  # the bot's default: 3 hits
+        latencies.append((time.perf_counter() - t0) * 1000)
+    _, peak = memory_mb()
+    return {
+        "engine": "careerbot ask()",
+        "size": size,
+        "passages": len(engine.passages),
+        "build_s": build,
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
+        "build_mb": build_peak - before,
+        "peak_mb": peak,
+        "queries": len(latencies),
+        "max_abs_diff": float("nan"),
     }
 
 
@@ -222,6 +286,8 @@ def run(sizes: list[int], n_queries: int) -> tuple[str, list[dict]]:
             rows.append((r["size"], r["engine"], *[float("nan")] * 5, "", f"failed ({r['failed']})"))
             continue
         note = f"{r['queries']} queries"
+        if r["engine"] == "careerbot ask()":
+            note += f", the whole ask(); the texts split into {r['passages']:,} passages"
         if r["queries"] < n_queries:
             note = f"{r['queries']} of {n_queries} queries (sample)"
         diff = r["max_abs_diff"]
@@ -262,7 +328,7 @@ def chart(results: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for engine, style in zip(ENGINES, ("o-", "s--", "^:", "d-"), strict=True):
+    for engine, style in zip(ENGINES, ("o-", "x-", "s--", "^:", "d-"), strict=True):
         points = sorted(
             (r["size"], r["p50_ms"], r["p99_ms"]) for r in results if r["engine"] == engine and "p50_ms" in r
         )
