@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ from tests.reliability.test_socket_mode import SocketServer
 from tests.support.discord_client import BOT_TOKEN
 from tests.support.fake_gateway import FakeGateway
 from tests.support.mock_discord import MockDiscord
+from tests.support.processes import start, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERVAL = "0.2"
@@ -45,35 +45,23 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def _process(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """`careerbot <args>`, its output in cwd / 'process.log' (a file never stalls the child)."""
+    proc = start([sys.executable, "-m", "bot", *args], env=env, cwd=cwd, log=cwd / LOG)
     try:
         yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.communicate(timeout=30)
+        proc.wait(timeout=30)
 
 
-def _wait(
-    what: str, predicate: Callable[[], bool], proc: subprocess.Popen[str], deadline: float = 120
-) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if predicate():
-            return
-        if proc.poll() is not None and not predicate():
-            raise AssertionError(
-                f"{what}: process exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}"
-            )
-        time.sleep(0.05)  # polling a condition with a generous deadline
-    raise AssertionError(f"timed out waiting for {what}")
+LOG = "process.log"
+
+
+def _wait(what: str, predicate: Callable[[], bool], proc: subprocess.Popen[str], cwd: Path) -> None:
+    """A polled predicate with a generous deadline; a process that exits fails it at once,
+    quoting the end of its output."""
+    wait_for(what, predicate, proc, cwd / LOG, deadline=120)
 
 
 def _probe(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -106,7 +94,7 @@ def test_socket_mode_worker_heartbeat_follows_its_connection(tmp_path: Path) -> 
         env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-h", SLACK_APP_TOKEN="xapp-h", SLACK_API_URL=slack.api_url)
         beat = Path(env["CAREERBOT_HEARTBEAT_FILE"])
         with _process(["serve", "--socket"], env, tmp_path) as proc:
-            _wait("a connected heartbeat", lambda: check(beat)[0], proc)
+            _wait("a connected heartbeat", lambda: check(beat)[0], proc, tmp_path)
             probe = _probe(env, tmp_path)
             assert probe.returncode == 0, probe.stderr
             assert probe.stdout.startswith("slack-socket-mode: connected, heartbeat ")
@@ -115,7 +103,7 @@ def test_socket_mode_worker_heartbeat_follows_its_connection(tmp_path: Path) -> 
             assert json.loads(beat.read_text())["pid"] == proc.pid
 
             server.close()  # Slack's end goes away: the worker is alive but not connected
-            _wait("an unhealthy heartbeat", lambda: "not connected" in check(beat)[1], proc)
+            _wait("an unhealthy heartbeat", lambda: "not connected" in check(beat)[1], proc, tmp_path)
             probe = _probe(env, tmp_path)
             assert probe.returncode == 1 and "slack-socket-mode: not connected" in probe.stderr
 
@@ -135,7 +123,7 @@ def test_discord_gateway_heartbeat_follows_its_connection(tmp_path: Path) -> Non
         )
         beat = Path(env["CAREERBOT_HEARTBEAT_FILE"])
         with _process(["discord", "gateway"], env, tmp_path) as proc:
-            _wait("a connected heartbeat", lambda: check(beat)[0], proc)
+            _wait("a connected heartbeat", lambda: check(beat)[0], proc, tmp_path)
             assert gateway.identify is not None and gateway.identify["token"] == BOT_TOKEN
             probe = _probe(env, tmp_path)
             assert probe.returncode == 0 and probe.stdout.startswith("discord-gateway: connected"), (
@@ -143,7 +131,7 @@ def test_discord_gateway_heartbeat_follows_its_connection(tmp_path: Path) -> Non
             )
 
             gateway.__exit__(None, None, None)  # the gateway closes and goes away; discord.py retries
-            _wait("an unhealthy heartbeat", lambda: "not connected" in check(beat)[1], proc)
+            _wait("an unhealthy heartbeat", lambda: "not connected" in check(beat)[1], proc, tmp_path)
             assert _probe(env, tmp_path).returncode == 1
 
             proc.kill()  # a process that dies without a word: its heartbeat goes stale

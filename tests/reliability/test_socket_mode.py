@@ -30,12 +30,20 @@ class SocketServer:
         self._outbox: asyncio.Queue[str] | None = None
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
+        self._failed: BaseException | None = None
         threading.Thread(target=self._run, daemon=True).start()
-        self._ready.wait(10)
+        assert self._ready.wait(30), "the Socket Mode server did not start within 30 s"
+        if self._failed is not None:  # said at once, with the reason, instead of a bare timeout
+            raise AssertionError(f"the Socket Mode server did not start: {self._failed!r}") from self._failed
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._main())
+        try:
+            self._loop.run_until_complete(self._main())
+        except BaseException as exc:
+            self._failed = exc
+        finally:
+            self._ready.set()
 
     async def _main(self) -> None:
         self._outbox = asyncio.Queue()

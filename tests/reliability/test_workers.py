@@ -12,7 +12,7 @@ import pytest
 from bench.mock_slack import MockSlack
 from bench.slack_signing import event_body, signed_headers
 from tests.support.http import http_post
-from tests.support.processes import web_process
+from tests.support.processes import WEB_LOG, web_process
 
 
 def mention(
@@ -79,7 +79,8 @@ def test_sigterm_during_a_retry_after_wait_delivers_or_logs_the_answer(tmp_path:
         assert http_post(url + "/slack/events", body, signed_headers(body)).status == 200  # acknowledged
         assert slack.wait_for("chat.postMessage", timeout=60)  # the first try was refused: the wait began
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=60)  # generous: gunicorn's own grace period is 25 s
+        proc.wait(timeout=60)  # generous: gunicorn's own grace period is 25 s
+    stderr = (tmp_path / WEB_LOG).read_text()
     assert proc.returncode == 0, stderr[-3000:]
     delivered = len(slack.calls_to("chat.postMessage")) > refusals  # a try after the 429s got a 200
     not_delivered = [line for line in stderr.splitlines() if "EvWait: reply not delivered" in line]

@@ -26,12 +26,15 @@ class FakeGateway:
         self.identify: dict[str, Any] | None = None
         self.release = threading.Event()  # set by the test: close the connection now
         self._ready = threading.Event()
+        self._failed: BaseException | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> FakeGateway:
         self._thread.start()
-        assert self._ready.wait(10), "fake gateway did not start"
+        assert self._ready.wait(30), "fake gateway did not start within 30 s"
+        if self._failed is not None:  # said at once, with the reason, instead of a bare timeout
+            raise AssertionError(f"fake gateway did not start: {self._failed!r}") from self._failed
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -45,7 +48,12 @@ class FakeGateway:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._serve())
+        try:
+            self._loop.run_until_complete(self._serve())
+        except BaseException as exc:  # reported by __enter__ (or lost after the test: harmless)
+            self._failed = exc
+        finally:
+            self._ready.set()
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
