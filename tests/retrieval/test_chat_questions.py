@@ -12,7 +12,7 @@ from retrieval import Engine, english
 from retrieval.chat import clean_chat, default_rules, parse_spellings
 from retrieval.errors import CorpusError
 from retrieval.evaluation import evaluate, load_question_file
-from retrieval.gate import MAX_ABSENT_SHARE, MIN_HELD_SHARE, judge
+from retrieval.gate import MAX_ABSENT_SHARE, MIN_HELD_SHARE, judge, judged_position
 from retrieval.parts import split_parts
 from retrieval.profile import load_profile
 from retrieval.spelling import Speller
@@ -113,6 +113,14 @@ def test_gate_rule() -> None:
     # one concept is never enough when the question has several
     assert not judge(held=9, known=10, absent=0, held_concepts=1, known_concepts=3).answerable
     assert not judge(held=0, known=0, absent=5, held_concepts=0, known_concepts=0).answerable
+
+
+def test_the_gate_judges_the_best_holding_of_the_passages_shown() -> None:
+    # Rank 1 matches the commonest words; rank 2 holds the question: rank 2 is judged.
+    assert judged_position([2.0, 7.5, 3.0], depth=3) == 1
+    # Beyond the passages shown nothing counts, and the better ranked of equals wins.
+    assert judged_position([2.0, 1.0, 1.0, 9.0], depth=3) == 0
+    assert judged_position([4.0, 4.0], depth=3) == 0
 
 
 # -- invented corpora of other domains, no synonyms file -------------------------------
