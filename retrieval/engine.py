@@ -222,10 +222,7 @@ class Engine:
         whole question's ranking. With explain=True the Answer carries the analysis.
         """
         text = clean_question(question)
-        pool = max(CANDIDATES, 2 * top_k)
-        whole = self._judge(text, pool)
-        parts = split_parts(text)
-        judged = [self._judge(p, pool) for p in parts] if len(parts) > 1 else []
+        whole, judged = self._judge_all(text, max(CANDIDATES, 2 * top_k))
         answered_parts = [j for j in judged if j.gate.answerable]
         rankings = [j.ranked for j in answered_parts]
         if whole.gate.answerable:
@@ -246,10 +243,13 @@ class Engine:
     def gate_figures(self, question: str) -> list[GateFigures]:
         """The gate's figures for the whole question, then for each part of a multi-part
         one (the question is answered when any of them passes; see bench/gate.py)."""
-        text = clean_question(question)
+        whole, judged = self._judge_all(clean_question(question))
+        return [whole.gate, *(j.gate for j in judged)]
+
+    def _judge_all(self, text: str, pool: int = CANDIDATES) -> tuple[Judged, list[Judged]]:
+        """The whole question judged, and each of its parts when it has several (else none)."""
         parts = split_parts(text)
-        texts = [text, *parts] if len(parts) > 1 else [text]
-        return [self._judge(t).gate for t in texts]
+        return self._judge(text, pool), [self._judge(p, pool) for p in parts] if len(parts) > 1 else []
 
     def _no_answer(self, text: str, explanation: Explanation | None = None) -> Answer:
         return Answer(
@@ -260,7 +260,7 @@ class Engine:
             examples=self.profile.examples,
         )
 
-    def _judge(self, text: str, pool: int = 30) -> Judged:
+    def _judge(self, text: str, pool: int = CANDIDATES) -> Judged:
         """Analyze, rank and gate one question (or one part of it), among `pool` candidates."""
         analysis = self._analyze(text)
         known = [c for c in analysis.concepts if c.kind == "corpus"]
