@@ -3,9 +3,11 @@
     python -m bench.insight                    # 100,000 questions on SQLite, 30 and 90 days
     python -m bench.insight --questions 10000 --database-url postgresql://...
 
-The bar: the page answers in under 200 ms for 100,000 stored questions. This is a bench,
-not a test: tests/insight/ checks that a 1,000-question seed (the same `seed()`) renders
-correctly, never how fast.
+The bar: the page answers in under 200 ms for 100,000 stored questions (CPU p95 on SQLite,
+which works in this process; wall p95 on PostgreSQL, whose server does the work). This is a
+bench, not a test: tests/insight/ checks that a 1,000-question seed (the same `seed()`) renders
+correctly, never how fast; tests/store/test_insight_counts.py that the counts the page reads
+equal a recount.
 
 `seed()` is deterministic (a fixed random seed): questions over the last `days` days on
 both platforms and several entry points, three in four answered, votes with 👎 reasons,
@@ -203,20 +205,8 @@ def _bulk(store: Store, seeded: Seeded) -> None:
     resolved = [
         ((at + timedelta(hours=1)).timestamp(), "U-helper", h.handoff_id) for h, at, r in seeded.handoffs if r
     ]
-    ask_days: dict[tuple[str, str, str], list[int]] = {}
-    unanswered_days: dict[tuple[str, str], list] = {}
-    for a, at in seeded.asks:
-        counts = ask_days.setdefault((_day(at.timestamp()), a.platform, a.entry), [0, 0])
-        counts[0] += 1
-        counts[1] += int(a.answered)
-        if not a.answered:
-            group = unanswered_days.setdefault((_day(at.timestamp()), a.concepts), [0, ""])
-            group[0] += 1
-            group[1] = max(group[1], a.ask_id)
     batches = [
         (sql.RECORD_ASK.replace("RETURNING ask_id", ""), ask_rows),
-        ("INSERT INTO ask_days VALUES (?, ?, ?, ?, ?)", [(*k, *v) for k, v in ask_days.items()]),
-        ("INSERT INTO unanswered_days VALUES (?, ?, ?, ?)", [(*k, *v) for k, v in unanswered_days.items()]),
         (sql.UPSERT_VOTE, vote_rows),
         (sql.MARK_ANSWERED.replace("RETURNING user_id", ""), mark_rows),
         (sql.OPEN_HANDOFF, handoff_rows),
@@ -234,6 +224,16 @@ def _bulk(store: Store, seeded: Seeded) -> None:
                 cur.executemany(statement.replace("?", "%s"), rows)
     else:
         store_seed(store, seeded)
+        return
+    # Rows only so far: the counts the page reads, as the store keeps them when rows come one by one.
+    store.recount()
+    if isinstance(store, PostgresStore):
+        # What autovacuum does soon after a load (planner statistics, the visibility map that
+        # lets a count read an index alone): the steady state of a live database.
+        import psycopg
+
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
 
 
 def _timings(get: object, runs: int) -> Iterator[tuple[float, float]]:
@@ -280,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
         app.register_blueprint(create_insight_blueprint(settings, Engine.from_corpus(), store))
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
+        # SQLite works in this process: its CPU time is what the wall time would be on an idle
+        # core. PostgreSQL works in the server's process too: only the wall time holds that.
+        bar = "wall" if args.database_url else "CPU"
         worst = 0.0
         for query in ("days=30", "days=90", "days=7"):
 
@@ -292,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             wall = sorted(m[0] for m in measured)
             cpu = sorted(m[1] for m in measured)
             p95 = max(1, int(len(wall) * 0.95)) - 1
-            worst = max(worst, cpu[p95])
+            worst = max(worst, (wall if args.database_url else cpu)[p95])
             print(
                 f"GET /insight?{query:8} wall p50 {statistics.median(wall):6.1f} ms p95 {wall[p95]:6.1f} ms"
                 f"   cpu p50 {statistics.median(cpu):6.1f} ms p95 {cpu[p95]:6.1f} ms"
@@ -300,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         store.close()
     verdict = "under" if worst < 200 else "OVER"
-    print(f"bar: CPU p95 {worst:.1f} ms, {verdict} 200 ms for {args.questions:,} questions")
+    print(f"bar: {bar} p95 {worst:.1f} ms, {verdict} 200 ms for {args.questions:,} questions")
     return 0 if worst < 200 else 1
 
 

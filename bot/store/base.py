@@ -249,7 +249,12 @@ class Store(Protocol):
         """Forget question texts older than the retention period (counts stay); returns rows changed."""
 
     def insight(self, since: datetime, until: datetime, top: int = 20) -> InsightFigures:
-        """The figures for asks (and votes, hand-offs) from `since` up to `until`."""
+        """The figures for asks (and votes, hand-offs) from `since` up to `until`.
+
+        Asks are counted by whole UTC days (since's day up to until's, from counts kept per day
+        and per person-day); votes and hand-offs by their time. A Period's since/until are
+        midnights, where the two agree.
+        """
 
     def close(self) -> None:
         """Release connections."""

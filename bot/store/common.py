@@ -88,23 +88,31 @@ class SQLStore(ABC):
         return len(self._execute(sql.PURGE_EVENTS, (_epoch(now) - CLAIM_TTL_SECONDS,), fetch=True))
 
     def record_vote(self, vote: VoteRecord, now: datetime | None = None) -> None:
-        self._execute(
-            sql.UPSERT_VOTE,
-            (
-                vote.platform,
-                vote.answer_key,
-                vote.user,
-                vote.vote,
-                vote.question[:MAX_QUESTION_CHARS],
-                json.dumps(list(vote.passage_ids)),
-                json.dumps(list(vote.scores)),
-                vote.channel,
-                _epoch(now),
-                vote.ask_id,
-                vote.reason,
-                vote.reason_text[:MAX_REASON_CHARS] if vote.reason_text else None,
-            ),
+        params = (
+            vote.platform,
+            vote.answer_key,
+            vote.user,
+            vote.vote,
+            vote.question[:MAX_QUESTION_CHARS],
+            json.dumps(list(vote.passage_ids)),
+            json.dumps(list(vote.scores)),
+            vote.channel,
+            _epoch(now),
+            vote.ask_id,
+            vote.reason,
+            vote.reason_text[:MAX_REASON_CHARS] if vote.reason_text else None,
         )
+
+        def work(run: Run) -> None:
+            # The ask the vote is for may change its count (a 👎 makes it not auto-resolved, a
+            # change back to 👍 undoes that): the stored vote's ask too, when this click has none.
+            stored = run(sql.VOTE_ASK_ID, (vote.platform, vote.answer_key, vote.user))
+            asks = self._lock_asks(run, [vote.ask_id, stored[0][0] if stored else None])
+            run(sql.UPSERT_VOTE, params)
+            for ask_id, counted in asks.items():
+                self._recount_ask(run, ask_id, counted)
+
+        self._transaction(work)
 
     def get_vote(self, platform: str, answer_key: str, user: str) -> VoteRecord | None:
         rows = self._execute(sql.GET_VOTE, (platform, answer_key, user), fetch=True, write=False)
@@ -212,12 +220,18 @@ class SQLStore(ABC):
         )
 
         def work(run: Run) -> None:
+            if ask.user is not None:
+                run(sql.LOCK_ASK_USER, (ask.user,))
             if not run(sql.RECORD_ASK, row):
                 return  # a repeated ask id: counted once
             # The day's counts, kept beside the rows so the insight page reads days, not asks.
             run(sql.COUNT_ASK_DAY, (day, ask.platform, ask.entry, 1 if ask.answered else 0))
             if not ask.answered:
                 run(sql.COUNT_UNANSWERED_DAY, (day, ask.concepts, ask.ask_id))
+            if ask.user is not None and run(sql.ADD_ASK_PERSON_DAY, (ask.user, day, ask.user, day)):
+                run(sql.CHAIN_PREVIOUS_DAY, (day, ask.user, day, day))
+            # A vote, mark or hand-off stored before its ask (not the bot's order) still counts.
+            self._recount_ask(run, ask.ask_id, (day, ask.platform, ask.entry, int(ask.answered), 0, 0))
 
         self._transaction(work)
         # Retention runs as asks come in, like the claims purge: no separate job to forget.
@@ -248,7 +262,39 @@ class SQLStore(ABC):
         )
 
     def mark_answered(self, ask_id: str, user: str, now: datetime | None = None) -> bool:
-        return bool(self._execute(sql.MARK_ANSWERED, (ask_id, user, _epoch(now)), fetch=True))
+        def work(run: Run) -> bool:
+            asks = self._lock_asks(run, [ask_id])
+            if not run(sql.MARK_ANSWERED, (ask_id, user, _epoch(now))):
+                return False
+            for locked, counted in asks.items():
+                self._recount_ask(run, locked, counted)
+            return True
+
+        return self._transaction(work)
+
+    @staticmethod
+    def _lock_asks(run: Run, ask_ids: Sequence[str | None]) -> dict[str, tuple]:
+        """Lock the stored asks among `ask_ids` (in one order, so two callers never deadlock) and
+        return each one's (day, platform, entry, answered, marked, flagged) as its day counts it."""
+        locked: dict[str, tuple] = {}
+        for ask_id in sorted({a for a in ask_ids if a is not None}):
+            rows = run(sql.LOCK_ASK, (ask_id,))
+            if rows:
+                locked[ask_id] = tuple(rows[0])
+        return locked
+
+    @staticmethod
+    def _recount_ask(run: Run, ask_id: str, counted: tuple) -> None:
+        """Bring the ask's marked/flagged flags, and its day's counts, in step with its rows."""
+        day, platform, entry, answered, was_marked, was_flagged = counted
+        marked, flagged = (int(v) for v in run(sql.ASK_STATE, (ask_id, ask_id, ask_id))[0])
+        flagged = flagged if int(answered) else 0  # only answered asks can be auto-resolved
+        if (marked, flagged) != (int(was_marked), int(was_flagged)):
+            run(sql.SET_ASK_STATE, (marked, flagged, ask_id))
+            run(
+                sql.COUNT_ASK_STATE,
+                (marked - int(was_marked), flagged - int(was_flagged), day, platform, entry),
+            )
 
     def set_vote_reason(
         self, platform: str, answer_key: str, user: str, reason: str, text: str | None = None
@@ -259,23 +305,27 @@ class SQLStore(ABC):
         )
 
     def open_handoff(self, handoff: Handoff, now: datetime | None = None) -> Handoff:
-        self._execute(
-            sql.OPEN_HANDOFF,
-            (
-                handoff.handoff_id,
-                handoff.platform,
-                handoff.ask_id,
-                handoff.channel,
-                handoff.question[:MAX_QUESTION_CHARS] if handoff.question else None,
-                handoff.asker,
-                json.dumps(list(handoff.helpers)),
-                _epoch(now),
-            ),
+        params = (
+            handoff.handoff_id,
+            handoff.platform,
+            handoff.ask_id,
+            handoff.channel,
+            handoff.question[:MAX_QUESTION_CHARS] if handoff.question else None,
+            handoff.asker,
+            json.dumps(list(handoff.helpers)),
+            _epoch(now),
         )
-        if handoff.ask_id is not None:
-            rows = self._execute(sql.GET_HANDOFF_FOR_ASK, (handoff.ask_id,), fetch=True, write=False)
-        else:
-            rows = self._execute(sql.GET_HANDOFF, (handoff.handoff_id,), fetch=True, write=False)
+
+        def work(run: Run) -> list[tuple]:
+            asks = self._lock_asks(run, [handoff.ask_id])
+            run(sql.OPEN_HANDOFF, params)
+            for ask_id, counted in asks.items():
+                self._recount_ask(run, ask_id, counted)
+            if handoff.ask_id is not None:
+                return run(sql.GET_HANDOFF_FOR_ASK, (handoff.ask_id,))
+            return run(sql.GET_HANDOFF, (handoff.handoff_id,))
+
+        rows = self._transaction(work)
         if not rows:
             raise StoreError("the hand-off was not stored")
         return self._handoff(rows[0])
@@ -321,8 +371,15 @@ class SQLStore(ABC):
         cutoff = _epoch(now) - self.retention_days * 86400
         return sum(len(self._execute(statement, (cutoff,), fetch=True)) for statement in sql.PURGE_QUESTIONS)
 
-    def _count(self, statement: str, *params: Any) -> int:
-        return int(self._execute(statement, params, fetch=True, write=False)[0][0] or 0)
+    def recount(self) -> None:
+        """Recompute every count the insight page reads from the stored rows, in one transaction
+        (after a bulk load that wrote rows only; the store keeps them in step on its own)."""
+
+        def work(run: Run) -> None:
+            for statement in sql.RECOUNT:
+                run(statement)
+
+        self._transaction(work)
 
     def insight(self, since: datetime, until: datetime, top: int = 20) -> InsightFigures:
         window = (since.timestamp(), until.timestamp())
@@ -341,6 +398,7 @@ class SQLStore(ABC):
             DayCount(day=day, platform=platform, entry=entry, asked=int(n), answered=int(answered or 0))
             for day, platform, entry, n, answered in day_rows(sql.INSIGHT_PER_DAY)
         ]
+        asked, answered, marked, flagged = (int(v or 0) for v in day_rows(sql.INSIGHT_ASKS)[0])
         up = down = 0
         reasons: dict[str, int] = {}
         for kind, reason, n in rows(sql.INSIGHT_VOTES):
@@ -354,20 +412,18 @@ class SQLStore(ABC):
         for passage_ids, n in rows(sql.INSIGHT_DOWNVOTED_PASSAGES):
             for passage_id in dict.fromkeys(json.loads(passage_ids)):
                 passages[passage_id] += int(n)
-        since_ = window[0]
-        answered = sum(d.answered for d in per_day)
         return InsightFigures(
             since=since,
             until=until,
-            asked=sum(d.asked for d in per_day),
+            asked=asked,
             answered=answered,
-            askers=int(rows(sql.INSIGHT_ASKERS)[0][0] or 0),
+            askers=int(day_rows(sql.INSIGHT_ASKERS, days[1], days[1], *days)[0][0] or 0),
             per_day=per_day,
             up=up,
             down=down,
             reasons=dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
-            marked_answered=int(self._count(sql.INSIGHT_MARKED, since_, *window)),
-            auto_resolved=answered - int(self._count(sql.INSIGHT_NOT_AUTO_RESOLVED, since_, since_, *window)),
+            marked_answered=marked,
+            auto_resolved=answered - flagged,
             handoffs_open=int(handoffs.get("open", 0)),
             handoffs_resolved=int(handoffs.get("resolved", 0)),
             unanswered_groups=[

@@ -6,6 +6,31 @@ here contains a literal `?` or `%`). Times are epoch seconds (DOUBLE PRECISION /
 
 from __future__ import annotations
 
+# Migration 4's recount: every count from the rows (DELETE, then INSERT ... SELECT). Frozen with
+# migration 4; a later migration that adds a count brings its own statements and RECOUNT follows it.
+_RECOUNT_4: tuple[str, ...] = (
+    "DELETE FROM ask_days",
+    "DELETE FROM unanswered_days",
+    "DELETE FROM ask_people",
+    """UPDATE asks SET
+        marked = CASE WHEN EXISTS (SELECT 1 FROM answered_marks m WHERE m.ask_id = asks.ask_id)
+            THEN 1 ELSE 0 END,
+        flagged = CASE WHEN answered = 1 AND (
+            EXISTS (SELECT 1 FROM votes v WHERE v.ask_id = asks.ask_id AND v.vote = 'down')
+            OR EXISTS (SELECT 1 FROM handoffs h WHERE h.ask_id = asks.ask_id)
+        ) THEN 1 ELSE 0 END""",
+    """INSERT INTO ask_days (day, platform, entry, asked, answered, marked, flagged)
+    SELECT day, platform, entry, COUNT(*), SUM(answered), SUM(marked), SUM(flagged)
+    FROM asks GROUP BY day, platform, entry""",
+    """INSERT INTO unanswered_days (day, concepts, asked, newest)
+    SELECT day, concepts, COUNT(*), MAX(ask_id) FROM asks WHERE answered = 0 GROUP BY day, concepts""",
+    """INSERT INTO ask_people (user_id, day)
+    SELECT user_id, day FROM asks WHERE user_id IS NOT NULL GROUP BY user_id, day""",
+    """UPDATE ask_people SET next_day = (
+        SELECT MIN(p.day) FROM ask_people p WHERE p.user_id = ask_people.user_id AND p.day > ask_people.day
+    )""",
+)
+
 # Each entry migrates from version n-1 to n; run in order, idempotently, at start-up.
 # Append new migrations at the end; never edit one that has shipped.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -131,7 +156,35 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX IF NOT EXISTS unanswered_asked_at ON unanswered (asked_at)",
     ),
+    # 4: the rest of the insight page's figures kept as counts too, so the page reads days, not
+    # asks: per ask whether it is marked "That answers it" and whether it is not auto-resolved
+    # (answered, yet a 👎 or a hand-off), summed per day; and the distinct askers.
+    (
+        "ALTER TABLE asks ADD COLUMN marked INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE asks ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE ask_days ADD COLUMN marked INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE ask_days ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0",
+        # One row per person and day they asked on, chained to the next such day: the distinct
+        # people of days [first, last] are the rows of those days whose next day is after last
+        # (each person's last day within the period), counted from an index, no DISTINCT.
+        """CREATE TABLE IF NOT EXISTS ask_people (
+            user_id TEXT NOT NULL,
+            day TEXT NOT NULL,
+            next_day TEXT,
+            PRIMARY KEY (user_id, day)
+        )""",
+        "CREATE INDEX IF NOT EXISTS ask_people_last ON ask_people (next_day, day)",
+        "CREATE INDEX IF NOT EXISTS ask_people_day ON ask_people (day, next_day)",
+        # A row per person, locked while their ask is chained (PostgreSQL: two asks by one person
+        # on two days, recorded at once, would otherwise each miss the other).
+        "CREATE TABLE IF NOT EXISTS ask_users (user_id TEXT PRIMARY KEY)",
+        # The counts from the rows already stored.
+        *_RECOUNT_4,
+    ),
 )
+# Every count recomputed from the rows: for a bulk load (bench/insight.py), and for tests that
+# compare the counts kept as rows arrive with a fresh recount.
+RECOUNT: tuple[str, ...] = _RECOUNT_4
 SCHEMA_VERSION = len(MIGRATIONS)
 
 CREATE_VERSION_TABLE = "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
@@ -233,6 +286,42 @@ INSERT INTO ask_days (day, platform, entry, asked, answered) VALUES (?, ?, ?, 1,
 ON CONFLICT (day, platform, entry) DO UPDATE SET
     asked = ask_days.asked + 1, answered = ask_days.answered + excluded.answered
 """
+# The asker's lock row, then their day: new, it is chained between the days before and after it.
+LOCK_ASK_USER = """
+INSERT INTO ask_users (user_id) VALUES (?)
+ON CONFLICT (user_id) DO UPDATE SET user_id = excluded.user_id
+"""
+ADD_ASK_PERSON_DAY = """
+INSERT INTO ask_people (user_id, day, next_day)
+VALUES (?, ?, (SELECT MIN(day) FROM ask_people WHERE user_id = ? AND day > ?))
+ON CONFLICT (user_id, day) DO NOTHING
+RETURNING day
+"""
+# Params: day, user, day, day. Only the day just before the new one has a next day after it.
+CHAIN_PREVIOUS_DAY = """
+UPDATE ask_people SET next_day = ?
+WHERE user_id = ? AND day < ? AND (next_day IS NULL OR next_day > ?)
+"""
+# Locks the ask's row (the 👎, hand-off or mark changing it waits for any other) and reads what
+# its day counts hold for it.
+LOCK_ASK = """
+UPDATE asks SET flagged = flagged WHERE ask_id = ?
+RETURNING day, platform, entry, answered, marked, flagged
+"""
+# Params: ask id x3. Marked: someone said "That answers it"; flagged: a 👎 stands or a hand-off
+# was asked for (counted only for answered asks: not auto-resolved).
+ASK_STATE = """
+SELECT
+    CASE WHEN EXISTS (SELECT 1 FROM answered_marks WHERE ask_id = ?) THEN 1 ELSE 0 END,
+    CASE WHEN EXISTS (SELECT 1 FROM votes WHERE ask_id = ? AND vote = 'down')
+        OR EXISTS (SELECT 1 FROM handoffs WHERE ask_id = ?) THEN 1 ELSE 0 END
+"""
+SET_ASK_STATE = "UPDATE asks SET marked = ?, flagged = ? WHERE ask_id = ?"
+COUNT_ASK_STATE = """
+UPDATE ask_days SET marked = marked + ?, flagged = flagged + ?
+WHERE day = ? AND platform = ? AND entry = ?
+"""
+VOTE_ASK_ID = "SELECT ask_id FROM votes WHERE platform = ? AND answer_key = ? AND user_id = ?"
 COUNT_UNANSWERED_DAY = """
 INSERT INTO unanswered_days (day, concepts, asked, newest) VALUES (?, ?, 1, ?)
 ON CONFLICT (day, concepts) DO UPDATE SET
@@ -285,27 +374,22 @@ INSIGHT_PER_DAY = """
 SELECT day, platform, entry, asked, answered FROM ask_days
 WHERE day >= ? AND day <= ? ORDER BY day, platform, entry
 """
-INSIGHT_ASKERS = "SELECT COUNT(DISTINCT user_id) FROM asks WHERE asked_at >= ? AND asked_at < ?"
+# Distinct people of days [first, last]: each one's last asked day within them, whose next day
+# is none yet or after last. A period up to the newest day has no next day after it, and reads
+# only the rows without one (ask_people_last); an older one reads its days (ask_people_day).
+# Params: first, last, last, last, first, last.
+INSIGHT_ASKERS = """
+SELECT (SELECT COUNT(*) FROM ask_people WHERE next_day IS NULL AND day >= ? AND day <= ?)
+    + CASE WHEN ? < (SELECT MAX(day) FROM ask_people) THEN (
+        SELECT COUNT(*) FROM ask_people WHERE next_day > ? AND day >= ? AND day <= ?
+    ) ELSE 0 END
+"""
+INSIGHT_ASKS = """
+SELECT SUM(asked), SUM(answered), SUM(marked), SUM(flagged) FROM ask_days WHERE day >= ? AND day <= ?
+"""
 INSIGHT_VOTES = """
 SELECT vote, COALESCE(reason, 'none'), COUNT(*) FROM votes
 WHERE voted_at >= ? AND voted_at < ? GROUP BY vote, COALESCE(reason, 'none')
-"""
-# Asks of the period that are not auto-resolved (answered, yet a 👎 or a hand-off), found from the
-# few 👎 and hand-offs since the period began rather than by probing every ask. Params: since,
-# since, since, until. A 👎 or hand-off always comes after its ask.
-INSIGHT_NOT_AUTO_RESOLVED = """
-SELECT COUNT(*) FROM asks
-WHERE ask_id IN (
-    SELECT ask_id FROM votes WHERE vote = 'down' AND voted_at >= ?
-    UNION SELECT ask_id FROM handoffs WHERE created_at >= ?
-)
-AND asked_at >= ? AND asked_at < ? AND answered = 1
-"""
-# Asks of the period someone marked "That answers it". Params: since, since, until.
-INSIGHT_MARKED = """
-SELECT COUNT(*) FROM asks
-WHERE ask_id IN (SELECT ask_id FROM answered_marks WHERE marked_at >= ?)
-AND asked_at >= ? AND asked_at < ?
 """
 INSIGHT_HANDOFFS = """
 SELECT CASE WHEN resolved_at IS NULL THEN 'open' ELSE 'resolved' END, COUNT(*) FROM handoffs

@@ -186,3 +186,41 @@ def probe_read_only_period(path: str, barrier: Any, uid: int | None) -> dict[str
     report["up"] = store.feedback_totals().up
     store.close()
     return report
+
+
+def ask_vote_and_mark(url: str, barrier: Any, worker: int, workers: int) -> int:
+    """Two people ask on four days in an order of this worker's own (so one person's asks on two
+    days are recorded at once by two processes). Between those asks the worker changes its vote
+    👎/👍 on one of three shared asks (`s0`..`s2`, stored beforehand), in step with the other worker
+    voting on it: the ask stops being auto-resolved and becomes it again while both change their
+    votes at once. It also marks the shared asks; one worker asks for a person on `s0`."""
+    from bot.store import AskRecord, Handoff
+
+    rng = random.Random(worker)
+    asks: list[Callable[[], object]] = []
+    store = open_url(url)
+    for n in range(60):
+        ask = AskRecord(
+            ask_id=f"w{worker}-{n:02d}",
+            platform="slack",
+            entry="mention",
+            question="q",
+            answered=n % 3 != 0,
+            user=f"U{n % 2}",
+        )
+        asks.append(lambda a=ask, d=(n * 7 + worker) % 4: store.record_ask(a, now=NOW + timedelta(days=d)))
+    for k in range(3):
+        asks.append(lambda k=k: store.mark_answered(f"s{k}", f"UM{worker}", now=NOW))
+    if worker == workers - 1:
+        handoff = Handoff(handoff_id=f"h{worker}", platform="slack", ask_id="s0")
+        asks.append(lambda: store.open_handoff(handoff, now=NOW))
+    rng.shuffle(asks)
+    barrier.wait()
+    for flip, step in enumerate(asks):
+        clicked = vote(f"UV{worker}", "down" if flip % 2 == 0 else "up", key=f"C1:s{worker % 3}")
+        store.record_vote(
+            clicked.model_copy(update={"ask_id": f"s{worker % 3}"}), now=NOW + timedelta(seconds=flip)
+        )
+        step()
+    store.close()
+    return len(asks)
