@@ -28,6 +28,10 @@ _TOKEN = re.compile(r"(?<!\w)(?:w/o|w/|b/c)(?!\w)|[^\W_]+(?:['’][^\W_]+)*[+#]*
 # Markdown emphasis, code and spoiler marks of Slack and Discord (*b*, _i_, ~s~, `c`, ||s||).
 _FORMATTING = re.compile(r"(\*{1,3}|_{1,3}|~{1,2}|`{1,3}|\|\|)")
 _QUOTE_MARK = re.compile(r"(?m)^\s*>+\s?")
+# Mentions address people or the bot; they are never part of a question: Slack's and
+# Discord's markup (<@U123>, <@!123>, <@&123>, <#C123|name>, <!here>) and a typed @name
+# (not an e-mail address: the @ must not follow a word character).
+_MENTION = re.compile(r"<[@#!][^<>\s]*>|(?<![\w@])@[^\W_][\w.-]*")
 # A vocative "bot" at the very start ("hey bot, ..."), once the greeting is gone.
 _GENERIC_NAMES = ("bot", "@bot")
 
@@ -116,11 +120,11 @@ def clean_chat(
     that says "prod"), and a filler is removed only from chat, never a word the question
     would lose its meaning without: the lists hold no such word by design.
     """
-    tokens = _TOKEN.findall(strip_formatting(text))
+    removed: list[str] = _MENTION.findall(text)
+    tokens = _TOKEN.findall(strip_formatting(_MENTION.sub(" ", text)))
     lowered = [t.lower().replace("’", "'") for t in tokens]
     own_names = {n.lower().lstrip("@") for n in names if n.strip()}
     kept: list[str] = []
-    removed: list[str] = []
     rewritten: list[tuple[str, str]] = []
     longest = rules.longest_filler
     i = 0

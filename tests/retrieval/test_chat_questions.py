@@ -31,7 +31,15 @@ def clean(text: str, names: tuple[str, ...] = ("careerbot",), corpus: set[str] |
 def test_greetings_name_fillers_and_emoji_are_removed() -> None:
     out = clean_chat("hey @careerbot quick q 👋 what does an *MLE* do lol", RULES, ("careerbot",))
     assert out.text == "what does an MLE do"
-    assert set(out.removed) == {"hey", "careerbot", "quick q", "lol"}
+    assert set(out.removed) == {"hey", "@careerbot", "quick q", "lol"}
+
+
+def test_every_mention_is_removed_but_an_email_address_stays() -> None:
+    # Whoever is addressed (another bot's name, a colleague), a mention is not the question.
+    assert clean("hey @helpbot @jane.doe whats the wifi password") == "what is the wifi password"
+    marked_up = "<@U0123ABC> <@!42> <#C9|general> <!here> who answers pages at night"
+    assert clean(marked_up) == clean("who answers pages at night") != ""
+    assert clean("is bob@example.com the it desk") == "is bob example com the it desk"
 
 
 def test_chat_spellings_are_rewritten() -> None:
