@@ -16,6 +16,8 @@ from urllib.parse import urlencode
 from bot.insight.explain import ExplainView
 from bot.insight.period import DEFAULT_DAYS, Period
 from bot.store import DOWN_REASONS, InsightFigures
+from retrieval import Answer
+from retrieval.models import PartExplanation
 
 # Colour-blind-safe palette (Okabe-Ito), one per platform/entry series in order of size.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -44,6 +46,8 @@ svg text{font:11px system-ui,sans-serif;fill:#333}
 .legend span{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:-1px}
 .muted{color:#666}.q{white-space:pre-wrap;word-break:break-word}
 .error{color:#a40000;font-weight:600}
+pre{white-space:pre-wrap;background:#fff;border:1px solid #ddd;padding:8px}
+table.concepts{width:auto;margin:6px 0}caption{text-align:left;font-size:12px;color:#555}
 """
 
 
@@ -343,35 +347,79 @@ def insight_page(figures: InsightFigures, period: Period, passage_info: PassageI
     return page(f"careerbot insight: {period.label()}", body)
 
 
-def _value(value: Any) -> str:
-    """JSON-like data as nested HTML lists (the explain view), every leaf escaped."""
-    if isinstance(value, dict):
-        if not value:
-            return '<span class="muted">(none)</span>'
-        items = "".join(f"<dt>{e(k)}</dt><dd>{_value(v)}</dd>" for k, v in value.items())
-        return f"<dl>{items}</dl>"
-    if isinstance(value, list):
-        if not value:
-            return '<span class="muted">(none)</span>'
-        return "<ol>" + "".join(f"<li>{_value(v)}</li>" for v in value) + "</ol>"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if value is None:
-        return '<span class="muted">–</span>'
-    return f'<span class="q">{e(value)}</span>'
+def _part(title: str, part: PartExplanation, part_id: str) -> str:
+    """One part of an Explanation as HTML: what format_explanation prints for it, every value escaped."""
+    steps = [("cleaned", part.cleaned or "(nothing left)")]
+    if part.removed:
+        steps.append(("removed", ", ".join(part.removed)))
+    if part.rewritten:
+        steps.append(("rewritten", ", ".join(f"{a} -> {b}" for a, b in part.rewritten)))
+    if part.corrections:
+        steps.append(("corrected", ", ".join(f"{a} -> {b}" for a, b in part.corrections)))
+    rows = (
+        "".join(
+            f'<tr class="concept"><td class="label">{e(c.label)}</td><td class="kind">{e(c.kind)}</td>'
+            f'<td class="n">{c.weight:.2f}</td>'
+            f'<td class="n">{e(f"{c.idf:.2f}" if c.idf is not None else "not in the documents")}</td></tr>'
+            for c in part.concepts
+        )
+        or '<tr><td colspan="4" class="muted">(none)</td></tr>'
+    )
+    g = part.gate
+    return (
+        f'<section class="part" id="{e(part_id)}"><h2>{e(title)}: <span class="q">{e(part.text)}</span></h2>'
+        "<dl>" + "".join(f'<dt>{e(k)}</dt><dd class="q">{e(v)}</dd>' for k, v in steps) + "</dl>"
+        '<table class="concepts"><caption>concepts (weight = information in general English; '
+        "idf = in these documents)</caption>"
+        '<tr><th>concept</th><th>kind</th><th class="n">weight</th><th class="n">idf</th></tr>'
+        f"{rows}</table>"
+        f'<p class="gate">gate: best passage holds {g.held_share:.0%} of the known information '
+        f"({g.held_concepts} of {g.known_concepts} concepts); words the documents lack: {g.absent_share:.0%}</p>"
+        f'<p class="part-verdict">verdict: {e("answer" if g.answerable else "no answer")} ({e(g.reason)})</p>'
+        "</section>"
+    )
+
+
+def _answer(answer: Answer) -> str:
+    """What the bot would reply: the passages it quotes, or the corpus's no-answer sentence."""
+    if answer.answered:
+        items = "".join(
+            f'<li class="hit"><strong>{e(h.title)}</strong> <code>{e(h.passage_id)}</code> '
+            f'<span class="muted">score {h.score:.2f}</span><br><span class="q">{e(h.text[:QUESTION_CHARS])}</span></li>'
+            for h in answer.hits
+        )
+        return f"<ol>{items}</ol>"
+    examples = "".join(f'<li class="q">{e(x)}</li>' for x in answer.examples)
+    return f'<p class="q">{e(answer.no_answer or "No answer.")}</p>' + (
+        f"<ul>{examples}</ul>" if examples else ""
+    )
 
 
 def explain_page(view: ExplainView, back: str = "/insight") -> str:
-    """The `careerbot ask --explain` view of one question, as HTML."""
-    verdict = {True: "answered", False: "not answered", None: "see below"}[view.answered]
+    """The `careerbot ask --explain` view of one question, as HTML: the engine's Explanation part
+    by part, the answer it leads to, and the same explanation as the terminal prints it."""
+    verdict = {True: "answered", False: "not answered", None: "the question can't be read"}[view.answered]
     error = f'<p class="error">{e(view.error)}</p>' if view.error else ""
+    steps = answer = ""
+    if view.answer is not None and view.answer.explanation is not None:
+        explanation = view.answer.explanation
+        steps = _part("question", explanation.whole, "explain-whole") + "".join(
+            _part(f"part {n}", part, f"explain-part-{n}") for n, part in enumerate(explanation.parts, 1)
+        )
+    if view.answer is not None:
+        answer = f'<section id="explain-answer"><h2>The answer</h2>{_answer(view.answer)}</section>'
+    text = (
+        '<details id="explain-text"><summary>As <code>careerbot ask --explain</code> prints it</summary>'
+        f"<pre>{e(view.text)}</pre></details>"
+        if view.text
+        else ""
+    )
     body = (
         f'<main><p><a href="{e(back)}">← insight</a></p><h1>Why this answer?</h1>'
         f'<p>Question: <strong class="q" id="explain-question">{e(view.question)}</strong></p>'
         f'<p id="explain-verdict">Verdict: {e(verdict)}</p>{error}'
-        f'<section id="explain-steps">{_value(view.steps)}</section>'
-        f'<p class="muted">The same explanation as <code>careerbot ask --explain</code>'
-        f"{'' if view.source == 'engine' else ' (assembled from the engine’s steps)'}.</p></main>"
+        f'<section id="explain-steps">{steps}</section>{answer}{text}'
+        '<p class="muted">The same explanation as <code>careerbot ask --explain</code>.</p></main>'
     )
     return page("careerbot insight: explain", body)
 

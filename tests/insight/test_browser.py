@@ -108,6 +108,11 @@ def test_the_page_in_a_browser(browser: webdriver.Chrome, web: Web, seeded: Seed
     browser.find_elements(By.CSS_SELECTOR, "a.explain")[0].click()
     WebDriverWait(browser, WAIT_SECONDS).until(lambda b: b.find_elements(By.ID, "explain-steps"))
     assert "not answered" in browser.find_element(By.ID, "explain-verdict").text
+    # The engine's own explanation: the whole question's concepts and its gate verdict.
+    assert browser.find_elements(By.CSS_SELECTOR, "#explain-whole tr.concept td.label")
+    assert browser.find_element(By.CSS_SELECTOR, "#explain-whole .part-verdict").text.startswith(
+        "verdict: no answer ("
+    )
 
     # Another period through the form.
     browser.get(web.url + "/insight")

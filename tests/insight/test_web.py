@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from bot.insight.period import parse_period
 from bot.store import AskRecord
 from bot.store.sqlite import SQLiteStore
 from retrieval import Engine
+from retrieval.explain import format_explanation
 from tests.insight.conftest import TOKEN, Web, start, web_settings
 
 
@@ -148,16 +150,38 @@ def test_each_unanswered_group_links_to_its_explanation(web: Web, seeded: Seeded
     assert web.get_signed_in("/insight/explain?ask=nope").status == 404
 
 
-def test_explain_renders_an_answered_question(web: Web, store: SQLiteStore) -> None:
+def test_explain_renders_an_answered_question(web: Web, store: SQLiteStore, engine: Engine) -> None:
+    question = "What does an ML engineer do day to day?"
     store.record_ask(
         AskRecord(
-            ask_id="a1",
-            platform="slack",
-            entry="mention",
-            question="What does an ML engineer do day to day?",
-            answered=True,
-            concepts="x",
+            ask_id="a1", platform="slack", entry="mention", question=question, answered=True, concepts="x"
         )
     )
     reply = web.get_signed_in("/insight/explain?ask=a1")
-    assert reply.status == 200 and "Verdict: answered" in reply.body and "best candidates" in reply.body
+    assert reply.status == 200 and "Verdict: answered" in reply.body
+    hits = engine.ask(question, top_k=3).hits
+    assert hits and all(f"<code>{html.escape(h.passage_id)}</code>" in reply.body for h in hits)
+
+
+def test_a_refused_questions_explanation_shows_its_verdict_and_concepts(
+    web: Web, store: SQLiteStore, engine: Engine
+) -> None:
+    """The explain link's page holds the engine's own explanation (careerbot ask --explain)."""
+    question = "When does the cafeteria open <b>today</b>?"
+    store.record_ask(
+        AskRecord(
+            ask_id="r1", platform="discord", entry="dm", question=question, answered=False, concepts="x"
+        )
+    )
+    reply = web.get_signed_in("/insight/explain?ask=r1")
+    assert reply.status == 200 and "Verdict: not answered" in reply.body
+    explanation = engine.ask(question, explain=True).explanation
+    assert explanation is not None
+    whole = explanation.whole
+    assert not whole.gate.answerable
+    assert f"verdict: no answer ({html.escape(whole.gate.reason)})" in reply.body
+    concepts = re.findall(r'<td class="label">(.*?)</td><td class="kind">(.*?)</td>', reply.body)
+    assert concepts == [(html.escape(c.label), c.kind) for c in whole.concepts]
+    assert ("cafeteria", "absent") in concepts
+    assert f"<pre>{html.escape(format_explanation(explanation))}</pre>" in reply.body
+    assert "<b>" not in reply.body and html.escape(question) in reply.body
