@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import repeat
+from typing import Any, Literal, overload
 
 import numpy as np
 import Stemmer
@@ -117,48 +119,260 @@ def stem(word: str) -> str:
     return _stem(word)
 
 
+# bytes.translate table for a text's UTF-8 form: what _TOKEN can match ([A-Za-z0-9'+#],
+# and every byte of a non-ASCII character) stays, and "%" (a word character of
+# near-duplicate detection, see TermTable's `words`); every other ASCII byte becomes a
+# space. No token holds such a byte, so a text's tokens are those of its space-separated
+# pieces, one piece after another (a piece is cut only at ASCII bytes: valid UTF-8).
+_PIECE_BYTES = bytes(c if c >= 128 or chr(c).isalnum() or c in b"'+#%" else 32 for c in range(256))
+_MISSING = -(1 << 62)  # a piece not in the memo yet
+_LOW_BYTES = np.array([(1 << 8 * i) - 1 for i in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_MIX_A = np.uint64(0x9E3779B97F4A7C15)
+_MIX_B = np.uint64(0xC2B2AE3D27D4EB4F)
+
+PieceWords = Callable[[list[bytes]], list[list[int]]]
+
+
+@dataclass
+class Words:
+    """What TermTable's `words` function gives for the pieces of a batch's ASCII texts."""
+
+    values: np.ndarray  # (int64) one text after another
+    counts: np.ndarray  # per text (0 for a text that is not ASCII)
+    plain: np.ndarray  # (bool) per text: ASCII (the others' values are the caller's to find)
+
+
 class TermTable:
     """Analyzed terms numbered in order of first sight, for batch analysis (index builds).
 
-    `ids` maps a raw token straight to its term's number (-1 for a stopword), so a batch
-    costs one dictionary lookup per token, in C, plus tokenize()'s work once per new token.
+    A batch of texts (NFKC-normalised where not ASCII, as tokenize() does) is one UTF-8
+    byte string, cut into pieces at the ASCII bytes no token holds (_PIECE_BYTES). Each
+    distinct piece is analyzed once and remembered by number, with its term code: its
+    term's number, -1 for a piece without terms (stopwords, a lone "'"), or -2 - k for a
+    piece of several terms (`c++x`, `CD4+CD8+`), the k-th entry of a small table. The
+    pieces are found and told apart in numpy (see _pieces), so tokenize()'s Python work
+    runs once per new piece, and a batch's other pieces cost a few array passes.
+
+    `words`, if given, maps new pieces to a list of integers each (near-duplicate
+    detection's word hashes), remembered the same way, so that analyze(..., words=True)
+    gives them for the ASCII texts from the same pass.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, words: PieceWords | None = None) -> None:
         self.terms: list[str] = []
         self._term_ids: dict[str, int] = {}
-        self.ids: dict[str, int] = {}
+        self._token_ids: dict[str, int] = {}  # raw token -> term number (-1: stopword)
+        self._short: dict[int, int] = {}  # piece of <= 16 bytes, as an int -> its number
+        self._long: dict[bytes, int] = {}  # longer piece -> its number
+        self._piece_terms = np.empty(0, dtype=np.int64)  # term code per piece number
+        self._piece_words = np.empty(0, dtype=np.int64)  # word code per piece number
+        self._several: list[np.ndarray] = []  # the terms of each piece of several terms
+        self._several_words: list[np.ndarray] = []
+        self._words = words
 
     def release(self) -> None:
         """Forget the memos (after the last batch); `terms` stays."""
-        self.ids.clear()
+        self._token_ids.clear()
         self._term_ids.clear()
+        self._short.clear()
+        self._long.clear()
+        self._several.clear()
+        self._several_words.clear()
+        self._piece_terms = self._piece_words = np.empty(0, dtype=np.int64)
 
-    def analyze(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    @overload
+    def analyze(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]: ...
+
+    @overload
+    def analyze(self, texts: Sequence[str], words: Literal[True]) -> tuple[np.ndarray, np.ndarray, Words]: ...
+
+    def analyze(
+        self, texts: Sequence[str], words: bool = False
+    ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, Words]:
         """(term numbers of all texts, one text after another; number of terms per text):
-        for each text exactly tokenize(text), as numbers."""
-        raw = [_raw_tokens(text) for text in texts]
-        flat = list(chain.from_iterable(raw))
-        ids = self.ids
-        missing = set(flat).difference(ids)
-        if missing:
-            new = sorted(missing)  # sorted: numbering independent of hash order
-            for token, term in zip(new, _terms(new), strict=True):
-                if term is None:
-                    ids[token] = -1
-                    continue
-                number = self._term_ids.get(term)
-                if number is None:
-                    number = self._term_ids[term] = len(self.terms)
-                    self.terms.append(term)
-                ids[token] = number
-        numbers = np.fromiter(map(ids.__getitem__, flat), dtype=np.int32, count=len(flat))
-        counts = np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
-        kept = numbers >= 0
-        if kept.all():
-            return numbers, counts
-        owner = np.repeat(np.arange(len(raw)), counts)
-        return numbers[kept], np.bincount(owner[kept], minlength=len(raw)).astype(np.int64)
+        for each text exactly tokenize(text), as numbers. With `words`, also the `words`
+        function's values for the ASCII texts."""
+        n = len(texts)
+        joined = "\n".join(texts)
+        if joined.isascii():
+            plain = np.ones(n, dtype=bool)
+            blob = joined.encode("ascii")
+            lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        else:
+            plain = np.fromiter(map(str.isascii, texts), dtype=bool, count=n)
+            flags = plain.tolist()
+            forms = [t if a else unicodedata.normalize("NFKC", t) for t, a in zip(texts, flags, strict=True)]
+            blob = "\n".join(forms).encode()
+            lengths = np.fromiter(  # in bytes
+                (len(f) if a else len(f.encode()) for f, a in zip(forms, flags, strict=True)),
+                np.int64,
+                count=n,
+            )
+        del joined
+        numbers, pieces = self._pieces(blob, lengths)
+        ids, counts = _expand(self._piece_terms[numbers], pieces, self._several, 0)
+        ids = ids.astype(np.int32)
+        if not words:
+            return ids, counts
+        if not plain.all():
+            numbers, pieces = numbers[np.repeat(plain, pieces)], pieces[plain]
+        values, per_text = _expand(self._piece_words[numbers], pieces, self._several_words, 1)
+        word_counts = np.zeros(n, dtype=np.int64)
+        word_counts[plain] = per_text
+        return ids, counts, Words(values, word_counts, plain)
+
+    def _pieces(self, text: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(number of each piece, pieces per text) of UTF-8 texts joined by newlines
+        (`lengths`: bytes per text).
+
+        A piece of up to 16 bytes is its own key (two little-endian uint64 words,
+        zero-padded: no piece holds a zero byte), and one sort of the batch's keys gives
+        its distinct pieces; only those meet the memo (a dict of Python ints). Longer
+        pieces (rare) go through a dict of bytes."""
+        blob = text.translate(_PIECE_BYTES)
+        size = len(blob)
+        padded = np.zeros(size + 16, dtype=np.uint8)
+        padded[:size] = np.frombuffer(blob, dtype=np.uint8)
+        held = np.zeros(size + 2, dtype=np.int8)
+        held[1:-1] = padded[:size] != 32
+        edge = np.diff(held)
+        starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+        del held, edge
+        # Pieces per text: where each text's first byte falls among the pieces' starts.
+        bounds = np.concatenate(([0], np.cumsum(lengths + 1)))
+        per_text = np.diff(np.searchsorted(starts, bounds)).astype(np.int64)
+        widths = ends - starts
+        numbers = np.empty(starts.shape[0], dtype=np.int64)
+        short = widths <= 16
+        # Every offset's next 8 bytes as one (unaligned) uint64: a piece's key is two gathers.
+        windows = np.ndarray((size + 9,), dtype="<u8", buffer=padded, strides=(1,))
+        first, width = starts[short], widths[short]
+        low = windows[first] & _LOW_BYTES[np.minimum(width, 8)]
+        high = windows[first + 8] & _LOW_BYTES[np.clip(width - 8, 0, 8)]
+        numbers[short] = self._short_numbers(low, high)
+        long = np.flatnonzero(~short)
+        if long.size:
+            pieces = [blob[a:b] for a, b in zip(starts[long].tolist(), ends[long].tolist(), strict=True)]
+            numbers[long] = self._numbers(self._long, pieces, pieces)
+        return numbers, per_text
+
+    def _short_numbers(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """The number of each piece of up to 16 bytes, given as its two key words."""
+        n = low.shape[0]
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        # Sort (mixed key, top bits) with the position in the low bits: one in-place sort,
+        # several times faster than an argsort. Pieces with one key are then adjacent,
+        # unless two keys share their top bits; that is checked, and then lexsort decides.
+        bits = np.uint64(max(n.bit_length(), 1))
+        mixed = (low * _MIX_A) ^ (high * _MIX_B)
+        packed = ((mixed >> bits) << bits) | np.arange(n, dtype=np.uint64)
+        del mixed
+        packed.sort()
+        order = (packed & ((np.uint64(1) << bits) - np.uint64(1))).astype(np.intp)
+        low_sorted, high_sorted = low[order], high[order]
+        starts = np.empty(n, dtype=bool)
+        starts[0] = True
+        starts[1:] = (packed[1:] >> bits) != (packed[:-1] >> bits)
+        del packed
+        same = (low_sorted[1:] == low_sorted[:-1]) & (high_sorted[1:] == high_sorted[:-1])
+        if (same == starts[1:]).any():  # two different pieces share their top bits
+            order = np.lexsort((high, low))
+            low_sorted, high_sorted = low[order], high[order]
+            starts[1:] = (low_sorted[1:] != low_sorted[:-1]) | (high_sorted[1:] != high_sorted[:-1])
+        group = np.cumsum(starts) - 1
+        keys = [
+            a | (b << 64)
+            for a, b in zip(low_sorted[starts].tolist(), high_sorted[starts].tolist(), strict=True)
+        ]
+        distinct = self._numbers(self._short, keys, None)
+        numbers = np.empty(n, dtype=np.int64)
+        numbers[order] = distinct[group]
+        return numbers
+
+    def _numbers(self, memo: dict[Any, int], keys: list[Any], pieces: list[bytes] | None) -> np.ndarray:
+        """The piece number of each key, adding new pieces (`pieces`, or else the short
+        keys' bytes) to the memo with their term and word codes."""
+        numbers = np.fromiter(map(memo.get, keys, repeat(_MISSING)), dtype=np.int64, count=len(keys))
+        missing = np.flatnonzero(numbers == _MISSING).tolist()
+        if not missing:
+            return numbers
+        fresh_keys = list(dict.fromkeys([keys[i] for i in missing]))
+        fresh: list[bytes] = (
+            [k.to_bytes(16, "little").rstrip(b"\0") for k in fresh_keys] if pieces is None else fresh_keys
+        )
+        base = self._piece_terms.shape[0]
+        memo.update(zip(fresh_keys, range(base, base + len(fresh)), strict=True))
+        # A piece of letters and digits only (most) is its own one token.
+        tokenized = [[p.decode()] if p.isalnum() else _TOKEN.findall(p.decode()) for p in fresh]
+        self._piece_terms = np.concatenate((self._piece_terms, self._codes(tokenized)))
+        word_codes = np.zeros(len(fresh), dtype=np.int64)
+        if self._words is not None:
+            for k, values in enumerate(self._words(fresh)):
+                if len(values) == 1:
+                    word_codes[k] = values[0]
+                elif values:
+                    word_codes[k] = -1 - len(self._several_words)
+                    self._several_words.append(np.array(values, dtype=np.int64))
+        self._piece_words = np.concatenate((self._piece_words, word_codes))
+        numbers[missing] = np.fromiter(
+            map(memo.__getitem__, [keys[i] for i in missing]), np.int64, len(missing)
+        )
+        return numbers
+
+    def _codes(self, tokenized: list[list[str]]) -> np.ndarray:
+        """The term code of each new piece, from its raw tokens."""
+        ids = self._token_ids
+        new = sorted({t for tokens in tokenized for t in tokens}.difference(ids))  # sorted: hash-order free
+        for token, term in zip(new, _terms(new), strict=True):
+            if term is None:
+                ids[token] = -1
+                continue
+            number = self._term_ids.get(term)
+            if number is None:
+                number = self._term_ids[term] = len(self.terms)
+                self.terms.append(term)
+            ids[token] = number
+        codes = np.empty(len(tokenized), dtype=np.int64)
+        for k, tokens in enumerate(tokenized):
+            if len(tokens) == 1:
+                codes[k] = ids[tokens[0]]
+                continue
+            numbers = [ids[t] for t in tokens if ids[t] >= 0]
+            if len(numbers) == 1:
+                codes[k] = numbers[0]
+            elif not numbers:
+                codes[k] = -1
+            else:
+                codes[k] = -2 - len(self._several)
+                self._several.append(np.array(numbers, dtype=np.int32))
+        return codes
+
+
+def _expand(
+    codes: np.ndarray, pieces: np.ndarray, several: list[np.ndarray], single: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(values, values per text) from the pieces' codes and the pieces per text. A code
+    >= `single` is one value; single - 1 none; below that, several (entry single - 2 - code)."""
+    owner = np.repeat(np.arange(pieces.shape[0]), pieces)
+    many = np.flatnonzero(codes < single - 1)
+    if many.size == 0:
+        kept = codes >= single
+        values: np.ndarray = codes[kept]
+        return values, np.bincount(owner[kept], minlength=pieces.shape[0]).astype(np.int64)
+    entries = [several[k] for k in (single - 2 - codes[many]).tolist()]
+    width = (codes >= single).astype(np.int64)
+    width[many] = np.fromiter(map(len, entries), dtype=np.int64, count=len(entries))
+    values = np.repeat(np.maximum(codes, single), width)
+    first = np.cumsum(width) - width
+    values[_ragged_positions(first[many], width[many])] = np.concatenate(entries)
+    return values, np.bincount(owner, weights=width, minlength=pieces.shape[0]).astype(np.int64)
+
+
+def _ragged_positions(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Positions start, start + 1, ..., start + length - 1 of each (start, length), in order."""
+    total = int(lengths.sum())
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
 
 
 def _terms(tokens: list[str]) -> list[str | None]:

@@ -34,7 +34,7 @@ from retrieval.documents import iter_corpus, jsonl_line_document, jsonl_lines, l
 from retrieval.errors import CorpusError
 from retrieval.index import IndexBuilder, ReducedChunk, reduce_chunks
 from retrieval.models import Document
-from retrieval.passages import Sketches, removed_duplicates, sketch, split_text
+from retrieval.passages import Sketches, piece_words, removed_duplicates, sketch_pieces, split_text
 from retrieval.search import PassageSearch
 from retrieval.storage import LazyDocuments, LazyPassages
 
@@ -137,11 +137,13 @@ def process_batch(documents: list[Document], table: TermTable, own_terms: bool) 
     started = times.add("split", started)
     texts = [text for passages in split for _, text in passages]
     headings = [heading for passages in split for heading, _ in passages]
-    sketches = sketch(texts)
-    started = times.add("near-duplicates", started)
-    (passage_ids, passage_lengths), (document_ids, document_lengths) = _rows(
+    (passage_ids, passage_lengths), (document_ids, document_lengths), words = _rows(
         table, documents, split, texts, headings
     )
+    started = times.add("analyze", started)
+    sketches = sketch_pieces(texts, *words)
+    del words
+    started = times.add("near-duplicates", started)
     terms = None
     if own_terms:  # number the batch's terms 0..n-1 and say which they are
         used, inverse = np.unique(np.concatenate((passage_ids, document_ids)), return_inverse=True)
@@ -173,7 +175,7 @@ class _Merge:
     """The build's state in the main process: batches are merged in corpus order."""
 
     def __init__(self) -> None:
-        self.table = TermTable()
+        self.table = TermTable(piece_words)
         self.term_numbers: dict[str, int] = {}  # for batches with their own numbering
         self.passage_index, self.document_index = IndexBuilder(), IndexBuilder()
         self.rows: list[tuple[Any, ...]] = []
@@ -308,7 +310,7 @@ _WORKER_TABLE: TermTable | None = None
 def _worker(corpus: Path, lines: list[tuple[int, int, bytes]]) -> BatchResult:
     global _WORKER_TABLE
     if _WORKER_TABLE is None:
-        _WORKER_TABLE = TermTable()
+        _WORKER_TABLE = TermTable(piece_words)
     started = time.perf_counter()
     documents = [d for d in (jsonl_line_document(corpus, *line) for line in lines) if d is not None]
     load = time.perf_counter() - started
@@ -351,17 +353,25 @@ def _rows(
     split: list[list[tuple[str | None, str]]],
     texts: list[str],
     headings: list[str | None],
-) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """((passage term ids, terms per passage), (document term ids, terms per document)).
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]:
+    """((passage term ids, terms per passage), (document term ids, terms per document),
+    (the texts' word hashes, words per text, which texts are ASCII) for sketch_pieces).
 
     Each text is analyzed once. As index_tokens(): a passage is its heading and its
     text; a document is its title, all its passages (duplicates too) and each of its
     passages' headings once."""
     distinct = [h for h in dict.fromkeys(headings) if h is not None]
     units = [d.title for d in batch] + texts + distinct
-    ids, counts = table.analyze(units)
-    starts = np.cumsum(counts) - counts
+    ids, counts, words = table.analyze(units, words=True)
     n_docs, n_texts = len(batch), len(texts)
+    # The texts' normalised word hashes, for their sketches (see passages.sketch_pieces).
+    word_starts = np.concatenate(([0], np.cumsum(words.counts)))
+    text_words = (
+        words.values[word_starts[n_docs] : word_starts[n_docs + n_texts]],
+        words.counts[n_docs : n_docs + n_texts],
+        words.plain[n_docs : n_docs + n_texts],
+    )
+    starts = np.cumsum(counts) - counts
     heading_unit = {h: n_docs + n_texts + i for i, h in enumerate(distinct)}
     # Passage rows: [heading unit, text unit] (no heading unit for None).
     text_units = np.arange(n_docs, n_docs + n_texts)
@@ -373,20 +383,30 @@ def _rows(
     passage_units[row_start[has_heading]] = heading_units[has_heading]
     passage_units[row_start + per_row - 1] = text_units
     # Document rows: [title, its passages' texts..., its distinct headings...].
-    document_units: list[int] = []
-    units_per_doc = np.empty(n_docs, dtype=np.int64)
-    text_number = n_docs
-    for d, passages in enumerate(split):
-        document_units.append(d)
-        document_units.extend(range(text_number, text_number + len(passages)))
-        text_number += len(passages)
-        own = [heading_unit[h] for h in dict.fromkeys(h for h, _ in passages) if h is not None]
-        document_units.extend(own)
-        units_per_doc[d] = 1 + len(passages) + len(own)
+    per_doc = np.fromiter(map(len, split), dtype=np.int64, count=n_docs)
+    own_counts = np.zeros(n_docs, dtype=np.int64)
+    own_units: list[int] = []
+    if distinct:  # only documents with headings need a look at them
+        for d in np.unique(np.repeat(np.arange(n_docs), per_doc)[has_heading]).tolist():
+            own = [heading_unit[h] for h in dict.fromkeys(h for h, _ in split[d]) if h is not None]
+            own_counts[d] = len(own)
+            own_units.extend(own)
+    units_per_doc = 1 + per_doc + own_counts
+    doc_starts = np.cumsum(units_per_doc) - units_per_doc
+    document_units = np.empty(int(units_per_doc.sum()), dtype=np.int64)
+    document_units[doc_starts] = np.arange(n_docs)
+    document_units[_ragged(doc_starts + 1, per_doc)] = text_units
+    document_units[_ragged(doc_starts + 1 + per_doc, own_counts)] = own_units
     return (
         _gather(ids, starts, counts, passage_units, per_row),
-        _gather(ids, starts, counts, np.array(document_units, dtype=np.int64), units_per_doc),
+        _gather(ids, starts, counts, document_units, units_per_doc),
+        text_words,
     )
+
+
+def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Positions start, start + 1, ..., start + length - 1 of each (start, length), in order."""
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
 
 
 def _gather(

@@ -471,20 +471,33 @@ def reduce_chunks(ids: np.ndarray, lengths: np.ndarray) -> list[ReducedChunk]:
     if n == 0:
         return []
     ids = np.asarray(ids, dtype=np.int64)
-    seen, first = np.unique(ids, return_index=True)
-    first_seen = seen[np.argsort(first, kind="stable")]
-    passage = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    keys, tf = np.unique(ids * n + passage, return_counts=True)
-    terms = keys // n
-    starts = np.flatnonzero(np.concatenate(([True], terms[1:] != terms[:-1])))
+    total = ids.shape[0]
+    # One in-place sort of (term, position) keys gives everything: each term's postings in
+    # passage order, runs of one passage (its tf), and each term's first position.
+    bits = max(total.bit_length(), 1)
+    keys = (ids << bits) | np.arange(total, dtype=np.int64)
+    keys.sort()
+    terms = keys >> bits
+    position = keys & ((1 << bits) - 1)
+    del keys
+    passage = np.repeat(np.arange(n, dtype=np.int32), lengths)[position]
+    term_start = np.ones(total, dtype=bool)
+    term_start[1:] = terms[1:] != terms[:-1]
+    pair_start = term_start.copy()
+    pair_start[1:] |= passage[1:] != passage[:-1]
+    pairs = np.flatnonzero(pair_start)
+    tf = np.diff(np.append(pairs, total))
+    distinct, first_positions = terms[term_start], position[term_start]
+    first_seen = distinct[np.argsort(first_positions)]
+    groups = np.flatnonzero(term_start[pairs])
     top_tf = int(tf.max()) if tf.size else 0
     tf_type = np.uint8 if top_tf <= 0xFF else np.uint16 if top_tf <= 0xFFFF else np.uint32
     return [
         ReducedChunk(
             first_seen=first_seen,
-            group_terms=terms[starts],
-            group_sizes=np.diff(np.append(starts, terms.shape[0])).astype(np.int32),
-            passages=(keys % n).astype(np.uint16),
+            group_terms=distinct,
+            group_sizes=np.diff(np.append(groups, pairs.shape[0])).astype(np.int32),
+            passages=passage[pairs].astype(np.uint16),
             tf=tf.astype(tf_type),
             lengths=np.asarray(lengths, dtype=np.int32),
         )

@@ -7,14 +7,13 @@ is one passage; a long one is split between sentences; a run of very short parag
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
+from itertools import repeat
 
 import numpy as np
 
@@ -127,7 +126,7 @@ def split_text(text: str) -> list[tuple[str | None, str]]:
         # One line (most of a wiki export or a benchmark corpus): one paragraph, unless the
         # line is a heading; what the general path below gives, without its bookkeeping.
         words = text.split()
-        if not words or _HEADING.match(text):
+        if not words or ("#" in text and _HEADING.match(text)):
             return []
         if len(words) <= MAX_WORDS:
             return [(None, " ".join(words))]
@@ -172,14 +171,16 @@ def normalise(text: str) -> str:
     return " ".join(_NORMALISE.sub(" ", lowered).split())
 
 
-_WORD_HASH: dict[str, int] = {}
+_WORD_HASH: dict[bytes, int] = {}  # a normalised word (ASCII bytes) -> its hash
+
+
+def _word_hash(word: bytes) -> int:
+    return _WORD_HASH.get(word) or _WORD_HASH.setdefault(word, zlib.crc32(word) | 1)
 
 
 def _shingles(normalised: str, size: int = 4) -> set[int]:
     """Hashes of the word 4-grams of a normalised text (deterministic across runs)."""
-    hashes = [
-        _WORD_HASH.get(w) or _WORD_HASH.setdefault(w, zlib.crc32(w.encode()) | 1) for w in normalised.split()
-    ]
+    hashes = [_word_hash(w) for w in normalised.encode().split()]
     if len(hashes) < size:
         return {hash(tuple(hashes)) & 0xFFFFFFFFFFFF}
     mask = (1 << 61) - 1
@@ -251,20 +252,27 @@ def deduplicate(passages: Iterable[Passage]) -> tuple[list[Passage], list[Passag
 # 2. pairs sharing two anchors share one of the six anchor pairs: grouping passages by
 #    anchor pair finds them all without comparing every pair;
 # 3. most such pairs (two passages quoting the same sentence) are far below 80%: a cheap
-#    bound rules them out exactly. Below u (the smaller of the two passages' 16th-smallest
-#    shingle under a second hash) both shingle sets are known, and every shingle there that
-#    only one of them has counts towards |A ^ B|, which must be <= (|A| + |B|) / 9 for a
-#    Jaccard overlap of 0.8;
+#    bound rules them out exactly. Each passage has a 256-bit signature, bit f(s) set for
+#    each of its shingles s; a bit set in one signature and not in the other is set by a
+#    shingle only that passage has, so the signatures' differing bits are a lower bound of
+#    |A ^ B|, which must be <= (|A| + |B|) / 9 for a Jaccard overlap of 0.8;
 # 4. the few pairs left are checked exactly, as deduplicate() does, and resolved in order.
+#
+# The sketches are computed without a Python object per word beyond the words themselves:
+# a batch's texts are normalised as one ASCII byte string (bytes.lower and translate do
+# normalise()'s work), split once, and hashed through the memo of word hashes.
 
 _SENTINEL64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-_SENTINEL32 = np.uint32(0xFFFFFFFF)
-PREFIX = 16
+SIGNATURE_BITS = 256
+_SIGNATURE_SHIFT = np.uint64(64 - 8)  # the top 8 bits of a mixed shingle hash: 0..255
 _MASK61 = np.uint64((1 << 61) - 1)
 _SHINGLE_FACTORS = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2B2AE3D))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
-PAIRS_PER_STEP = 1 << 18  # candidate pairs bounded at a time (~100 MB of temporaries)
+PAIRS_PER_STEP = 1 << 18  # candidate pairs bounded at a time (~50 MB of temporaries)
+# bytes.translate table: after bytes.lower(), what normalise() keeps ([0-9a-z%+]) stays and
+# everything else becomes a space.
+_NORMALISED_BYTES = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c in b"%+") else 32 for c in range(256))
 
 
 @dataclass
@@ -274,25 +282,94 @@ class Sketches:
     anchors: np.ndarray  # (n, ANCHORS) uint64, the smallest shingle hashes; _SENTINEL64 pads
     n_anchors: np.ndarray  # (n,) how many anchors
     sizes: np.ndarray  # (n,) distinct shingles
-    prefix: np.ndarray  # (n, PREFIX) uint32, the smallest distinct second hashes; _SENTINEL32 pads
-    prefix_sizes: np.ndarray  # (n,) distinct second hashes (all of them are in prefix when <= PREFIX)
-    norm_keys: np.ndarray  # (n, 2) uint64, a 128-bit digest of the normalised text
+    signatures: np.ndarray  # (n, SIGNATURE_BITS // 64) uint64, a bit per shingle (see above)
+    norm_keys: np.ndarray  # (n, 2) uint64, a digest of the normalised text (equal texts, equal keys)
 
     @classmethod
     def concatenate(cls, parts: Sequence[Sketches]) -> Sketches:
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
 
 
+def normalised_words(texts: Sequence[str]) -> tuple[list[bytes], np.ndarray]:
+    """(the words of every text's normalise() form as ASCII bytes, one text after another;
+    words per text): `normalise(t).encode().split()` for each text, in one pass.
+
+    normalise() lower-cases, then folds everything but [0-9a-z%+] into spaces: on the
+    UTF-8 form of the lower-cased text, that is bytes.lower() and one translate (every
+    byte of a non-ASCII character becomes a space)."""
+    joined = "\n".join(texts)
+    if joined.isascii():
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    else:
+        forms = [t if t.isascii() else t.lower() for t in texts]
+        joined = "\n".join(forms)
+        lengths = np.fromiter(  # in bytes
+            (len(f) if f.isascii() else len(f.encode()) for f in forms), dtype=np.int64, count=len(forms)
+        )
+    blob = joined.encode().lower().translate(_NORMALISED_BYTES)
+    words = blob.split()
+    # Which text each word is in: its first byte's position among the texts' starts.
+    chars = np.frombuffer(blob, dtype=np.uint8) != 32
+    starts = np.flatnonzero(chars & np.concatenate(([True], ~chars[:-1])))
+    bounds = np.concatenate(([0], np.cumsum(lengths + 1)))
+    counts = np.diff(np.searchsorted(starts, bounds)).astype(np.int64)
+    if len(words) != starts.shape[0]:  # pragma: no cover - split() and the scan agree by construction
+        raise AssertionError("word boundaries disagree")
+    return words, counts
+
+
+def _word_hashes(words: list[bytes]) -> np.ndarray:
+    """crc32(word) | 1 of each word, through the memo (only new words are hashed in Python)."""
+    hashes = np.fromiter(map(_WORD_HASH.get, words, repeat(0)), dtype=np.uint64, count=len(words))
+    missing = np.flatnonzero(hashes == 0).tolist()
+    if missing:
+        new = [words[i] for i in missing]
+        for word in dict.fromkeys(new):  # each new word hashed once
+            _WORD_HASH[word] = zlib.crc32(word) | 1
+        hashes[missing] = np.fromiter(map(_WORD_HASH.__getitem__, new), dtype=np.uint64, count=len(new))
+    return hashes
+
+
+def piece_words(pieces: list[bytes]) -> list[list[int]]:
+    """The word hashes of each ASCII piece's normalise() form (analyzer.TermTable's `words`:
+    a piece holds no space or other character normalise() folds into one, so a text's
+    words are its pieces' words, one piece after another)."""
+    return [[_word_hash(w) for w in p.lower().translate(_NORMALISED_BYTES).split()] for p in pieces]
+
+
 def sketch(texts: Sequence[str]) -> Sketches:
     """Sketches of passage texts: the anchors and sizes deduplicate() uses, and more."""
-    n = len(texts)
-    norms = [normalise(t) for t in texts]
-    words = [norm.split() for norm in norms]
-    flat = list(chain.from_iterable(words))
-    for w in set(flat).difference(_WORD_HASH):
-        _WORD_HASH[w] = zlib.crc32(w.encode()) | 1
-    counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
-    h = np.fromiter(map(_WORD_HASH.__getitem__, flat), dtype=np.uint64, count=len(flat))
+    words, counts = normalised_words(texts)
+    return sketch_words(_word_hashes(words), counts)
+
+
+def sketch_pieces(
+    texts: Sequence[str], values: np.ndarray, counts: np.ndarray, plain: np.ndarray
+) -> Sketches:
+    """sketch(texts), given the word hashes of the ASCII texts (`plain`) from piece_words():
+    the others' are found here."""
+    other = np.flatnonzero(~plain)
+    if other.size:
+        words, other_counts = normalised_words([texts[i] for i in other.tolist()])
+        merged_counts = counts.copy()
+        merged_counts[other] = other_counts
+        merged = np.empty(int(merged_counts.sum()), dtype=np.uint64)
+        starts = np.cumsum(merged_counts) - merged_counts
+        inside = np.flatnonzero(plain)
+        merged[_ragged(starts[inside], merged_counts[inside])] = values
+        merged[_ragged(starts[other], other_counts)] = _word_hashes(words)
+        return sketch_words(merged, merged_counts)
+    return sketch_words(values.astype(np.uint64), counts)
+
+
+def _ragged(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Positions start, start + 1, ..., start + length - 1 of each (start, length), in order."""
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()))
+
+
+def sketch_words(h: np.ndarray, counts: np.ndarray) -> Sketches:
+    """Sketches from the word hashes (uint64) of texts' normalised words, text after text."""
+    n = counts.shape[0]
     owner = np.repeat(np.arange(n, dtype=np.int64), counts)
     ends = np.cumsum(counts)
     values: list[np.ndarray] = []
@@ -308,27 +385,57 @@ def sketch(texts: Sequence[str]) -> Sketches:
         owners.append(window_owner[valid])
     short = np.flatnonzero(counts < 4)
     if short.size:
+        firsts = (ends - counts).tolist()
+        sizes = counts.tolist()
         values.append(
             np.array(
-                [hash(tuple(_WORD_HASH[w] for w in words[i])) & 0xFFFFFFFFFFFF for i in short.tolist()],
+                [
+                    hash(tuple(h[firsts[i] : firsts[i] + sizes[i]].tolist())) & 0xFFFFFFFFFFFF
+                    for i in short.tolist()
+                ],
                 dtype=np.uint64,
             )
         )
         owners.append(short)
     vals = np.concatenate(values) if values else np.empty(0, dtype=np.uint64)
     own = np.concatenate(owners) if owners else np.empty(0, dtype=np.int64)
+    del values, owners
     anchors, sizes = _smallest_distinct(vals, own, n, ANCHORS, _SENTINEL64)
-    second = ((vals * _MIX) >> np.uint64(33)).astype(np.uint32)
-    prefix, prefix_sizes = _smallest_distinct(second, own, n, PREFIX, _SENTINEL32)
-    digests = b"".join(hashlib.blake2b(norm.encode(), digest_size=16).digest() for norm in norms)
+    bits = np.zeros((n, SIGNATURE_BITS), dtype=bool)
+    bits[own, ((vals * _MIX) >> _SIGNATURE_SHIFT).astype(np.intp)] = True
+    signatures = np.packbits(bits, axis=1).view(np.uint64)
+    del bits, vals, own
     return Sketches(
         anchors=anchors,
         n_anchors=np.minimum(sizes, ANCHORS).astype(np.int8),
         sizes=sizes.astype(np.int32),
-        prefix=prefix,
-        prefix_sizes=prefix_sizes.astype(np.int32),
-        norm_keys=np.frombuffer(digests, dtype=np.uint64).reshape(n, 2).copy(),
+        signatures=signatures,
+        norm_keys=_text_keys(h, counts),
     )
+
+
+def _text_keys(h: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """(n, 2) keys of each text's word sequence (two polynomial hashes of its word hashes,
+    and its length): equal normalised texts get equal keys; removed_duplicates compares
+    the texts themselves before it calls two passages copies."""
+    n = counts.shape[0]
+    keys = np.zeros((n, 2), dtype=np.uint64)
+    keys[:, 1] = counts.astype(np.uint64)
+    if h.shape[0] == 0:
+        return keys
+    longest = int(counts.max())
+    firsts = np.cumsum(counts) - counts
+    position = np.arange(h.shape[0]) - np.repeat(firsts, counts)
+    nonempty = counts > 0
+    ends = (firsts + counts - 1)[nonempty]
+    for column, base in ((0, _MIX), (1, _MIX2)):
+        powers = np.full(longest, base, dtype=np.uint64)
+        powers[0] = 1
+        powers = np.cumprod(powers)  # base**i mod 2**64 (uint64 wraps)
+        running = np.cumsum(h * powers[position])
+        before = np.concatenate(([np.uint64(0)], running))[firsts[nonempty]]
+        keys[nonempty, column] ^= running[ends] - before
+    return keys
 
 
 def _smallest_distinct(
@@ -369,10 +476,19 @@ def removed_duplicates(sk: Sketches, text_of: Callable[[int], str]) -> np.ndarra
     # 1. Later copies of the same normalised text.
     keys = np.ascontiguousarray(sk.norm_keys).view(np.dtype((np.void, 16))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    first_of = first[inverse.ravel()]
+    inverse = inverse.ravel()
+    first_of = first[inverse]
+    mismatched = []
     for i in np.flatnonzero(first_of != np.arange(n)).tolist():
-        j = int(first_of[i])
-        removed[i] = normalise(text_of(i)) == normalise(text_of(j))
+        if normalise(text_of(i)) == normalise(text_of(int(first_of[i]))):
+            removed[i] = True
+        else:
+            mismatched.append(i)
+    if mismatched:  # two different texts with one key (never seen): compare within the key
+        for i in mismatched:
+            text = normalise(text_of(i))
+            earlier = np.flatnonzero(inverse[:i] == inverse[i]).tolist()
+            removed[i] = any(normalise(text_of(j)) == text for j in earlier)
     # 2. Candidate pairs (earlier, later) among the first copies.
     # Kept as packed int64 (earlier * n + later), not Python tuples: at a million passages
     # the pairs the bound lets through number in the millions.
@@ -483,18 +599,11 @@ def _single_anchor_pairs(sk: Sketches, participants: np.ndarray) -> list[tuple[i
 def _bound_allows(sk: Sketches, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """False where passages x and y certainly overlap by less than NEAR_DUPLICATE_JACCARD."""
     a, b = sk.sizes[x].astype(np.int64), sk.sizes[y].astype(np.int64)
-    px, py = sk.prefix[x], sk.prefix[y]
-    # Everything below u is known on both sides (a side whose second hashes all fit in
-    # its prefix is known everywhere).
-    ux = np.where(sk.prefix_sizes[x] > PREFIX, px[:, -1], _SENTINEL32)
-    uy = np.where(sk.prefix_sizes[y] > PREFIX, py[:, -1], _SENTINEL32)
-    u = np.minimum(ux, uy)[:, None]
-    both = np.sort(np.concatenate((px, py), axis=1), axis=1)
-    known = (both <= u) & (both != _SENTINEL32)
-    common = (both[:, 1:] == both[:, :-1]) & known[:, 1:]
-    mismatches = known.sum(axis=1) - 2 * common.sum(axis=1)
-    # J >= 0.8 needs |A ^ B| <= (|A| + |B|) / 9; |A ^ B| >= |a - b| and >= mismatches
-    # (a 32-bit second hash can only merge shingles, which lowers the count: still a bound).
+    # J >= 0.8 needs |A ^ B| <= (|A| + |B|) / 9; |A ^ B| >= |a - b| and >= the signatures'
+    # differing bits (each is set by a shingle only one of the two passages has).
     limit = a + b + 1  # one of slack against rounding in the exact check
-    allowed: np.ndarray = 9 * np.maximum(mismatches, np.abs(a - b)) <= limit
+    allowed: np.ndarray = 9 * np.abs(a - b) <= limit
+    x, y = x[allowed], y[allowed]
+    differing = np.bitwise_count(sk.signatures[x] ^ sk.signatures[y]).sum(axis=1, dtype=np.int64)
+    allowed[allowed] = 9 * differing <= limit[allowed]
     return allowed

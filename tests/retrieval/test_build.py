@@ -18,13 +18,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrieval import Engine
+from retrieval import analyzer as analyzer_module
 from retrieval import build as build_module
 from retrieval import index as index_module
 from retrieval import passages as passages_module
 from retrieval.analyzer import TermTable, tokenize
 from retrieval.documents import iter_corpus, load_corpus
 from retrieval.models import Passage
-from retrieval.passages import Sketches, deduplicate, removed_duplicates, sketch, split_document
+from retrieval.passages import (
+    Sketches,
+    deduplicate,
+    normalise,
+    piece_words,
+    removed_duplicates,
+    sketch,
+    split_document,
+)
 from tests.retrieval.build_fixture import CORPUS, EXPECTED, reference_output
 
 EXPECTED_OUTPUT = json.loads(EXPECTED.read_text())
@@ -121,6 +130,61 @@ def test_term_table_equals_tokenize_on_any_text(texts: list[str]) -> None:
     offsets = np.concatenate(([0], np.cumsum(counts)))
     got = [[table.terms[t] for t in ids[offsets[i] : offsets[i + 1]]] for i in range(len(texts))]
     assert got == [tokenize(t) for t in texts]
+
+
+TRICKY_TEXTS = [
+    "CD4+CD8+ a+b x+y+z c++x 'quoted' don't o'reilly's '' #tag 50%+ 100% C#-x",
+    "immunohistochemically pneumonoultramicroscopicsilicovolcanoconiosis abcdefghABCDEFGH",
+    "abcdefghABCDEFGHx exactly16bytesXX exactly8 seven77 \x00nul\x01 under_score",
+    "Ｆｕｌｌwidth café naïve İstanbul \u212a ﬁne ß x\u2028y\x1cz a\xa0b “quoted” it’s",
+    "",
+    "a\nb\n\nc",
+    "the of and",
+]
+
+
+def test_term_table_words_are_the_normalised_words_and_keys_may_collide(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = TRICKY_TEXTS + _variants(3, 300)
+    for collide in (False, True):
+        if collide:  # every short piece's sort key equal: the exact (lexsort) path decides
+            monkeypatch.setattr(analyzer_module, "_MIX_A", np.uint64(0))
+            monkeypatch.setattr(analyzer_module, "_MIX_B", np.uint64(0))
+        table = TermTable(piece_words)
+        for _ in range(2):  # the second time from the memo
+            ids, counts, words = table.analyze(texts, words=True)
+            offsets = np.concatenate(([0], np.cumsum(counts)))
+            got = [[table.terms[t] for t in ids[offsets[i] : offsets[i + 1]]] for i in range(len(texts))]
+            assert got == [tokenize(t) for t in texts]
+            assert words.plain.tolist() == [t.isascii() for t in texts]
+            batched = passages_module.sketch_pieces(texts, words.values, words.counts, words.plain)
+            plain = sketch(texts)
+            for name in Sketches.__dataclass_fields__:
+                assert np.array_equal(getattr(batched, name), getattr(plain, name)), name
+
+
+@given(st.lists(st.text(max_size=60), max_size=10))
+@settings(max_examples=200, deadline=None)
+def test_normalised_words_are_normalise_split(texts: list[str]) -> None:
+    words, counts = passages_module.normalised_words(texts)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    assert [words[offsets[i] : offsets[i + 1]] for i in range(len(texts))] == [
+        normalise(t).encode().split() for t in texts
+    ]
+
+
+def test_near_duplicates_do_not_trust_the_text_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Equal keys for every text: the exact comparison of the texts decides alone.
+    texts = _variants(4, 600)
+    expected = removed_duplicates(sketch(texts), texts.__getitem__)
+
+    def one_key(h: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        return np.zeros((counts.shape[0], 2), dtype=np.uint64)
+
+    monkeypatch.setattr(passages_module, "_text_keys", one_key)
+    assert np.array_equal(removed_duplicates(sketch(texts), texts.__getitem__), expected)
+    assert expected.any()
 
 
 def _variants(seed: int, n: int) -> list[str]:
