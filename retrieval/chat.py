@@ -3,8 +3,8 @@
 Removed before analysis: the bot's name and @mentions, greetings and sign-offs, fillers
 and hedges ("quick q", "lol", "tbh"), emoji and chat formatting. Rewritten: chat spellings
 and abbreviations ("whats", "u", "w/", "k8s"). Both lists are data files, corpus-
-independent and shipped with the engine (retrieval/data/chat_fillers.txt and
-chat_spellings.txt).
+independent and shipped with the engine (retrieval/data/chat_fillers.txt,
+chat_spellings.txt and chat_addressees.txt).
 
 The cleaned text is only what is *searched*: the asker's question is echoed as typed.
 Pure functions; the rules are loaded once.
@@ -43,6 +43,8 @@ class ChatRules(BaseModel):
 
     fillers: frozenset[tuple[str, ...]]
     spellings: dict[str, tuple[str, ...]]
+    # Whom a greeting addresses ("everyone", "all"): removed right after an opening filler.
+    addressees: frozenset[str] = frozenset()
 
     @property
     def longest_filler(self) -> int:
@@ -98,6 +100,9 @@ def default_rules() -> ChatRules:
     return ChatRules(
         fillers=parse_fillers(_package_text("chat_fillers.txt")),
         spellings=parse_spellings(_package_text("chat_spellings.txt")),
+        addressees=frozenset(
+            w for words in parse_fillers(_package_text("chat_addressees.txt")) for w in words
+        ),
     )
 
 
@@ -145,6 +150,10 @@ def clean_chat(
         if size:
             removed.append(" ".join(tokens[i : i + size]))
             i += size
+            # "good morning everyone": whom an opening greeting addresses goes with it.
+            while not kept and i < len(tokens) and lowered[i] in rules.addressees:
+                removed.append(tokens[i])
+                i += 1
             continue
         meant = rules.spellings.get(lowered[i])
         if meant is not None and not corpus_has(lowered[i]):

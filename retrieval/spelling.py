@@ -14,19 +14,30 @@ one-letter deletions; ~0.1 s for 20k words, microseconds a lookup), which finds 
 distance-1 error and many of distance 2; rapidfuzz's OSA distance then checks each
 candidate exactly. Words shorter than MIN_LENGTH are never corrected: too many real words
 lie one letter apart ("pto", "sql", "l4").
+
+Two other ways chat spells a corpus word, tried before edit distance because they change
+no letter: a compound written as one word ("oncall" for "on-call", "dropdown" for "drop
+down": two English words the corpus uses, or one and a stopword), and a truncation
+("perf" for "performance", "config" for "configuration": the most used corpus word that
+starts with it, at least TRUNCATION_GAP letters longer). Neither applies to an English word.
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 from collections.abc import Callable, Iterable
 
 from rapidfuzz.distance import OSA
 
+from retrieval.analyzer import STOPWORDS
 from retrieval.english import is_english
 
 MIN_LENGTH = 4
 LONG_WORD = 8  # from this length on, a correction may be two edits away
+MIN_COMPOUND = 6  # "oncall": shorter words split into chance pairs ("often" = "of" + "ten")
+MIN_PART = 2
+TRUNCATION_GAP = 3  # "perf" -> "performance", never "pape" -> "paper"
 
 
 def _deletes(word: str) -> set[str]:
@@ -41,6 +52,7 @@ class Speller:
         self._words = {w for w in vocabulary if w.isalpha() and len(w) >= MIN_LENGTH - 1}
         self._frequency = frequency
         self._index: dict[str, list[str]] | None = None
+        self._sorted: list[str] = sorted(self._words)
         self._lock = threading.Lock()
         self._cache: dict[str, str | None] = {}
 
@@ -79,6 +91,13 @@ class Speller:
             return None
         if word in self._cache:
             return self._cache[word]
+        result = self._split(word) or self._expand(word) or self._closest(word)
+        if len(self._cache) < 50_000:
+            self._cache[word] = result
+        return result
+
+    def _closest(self, word: str) -> str | None:
+        """The corpus word within the edit limit: the closest, then the most used."""
         index = self._built()
         limit = 2 if len(word) >= LONG_WORD else 1
         candidates = {c for key in (word, *_deletes(word)) for c in index.get(key, ())}
@@ -88,7 +107,33 @@ class Speller:
             if distance <= limit:
                 key = (distance, -self._frequency(candidate), candidate)
                 best = key if best is None or key < best else best
-        result = best[2] if best else None
-        if len(self._cache) < 50_000:
-            self._cache[word] = result
-        return result
+        return best[2] if best else None
+
+    def _split(self, word: str) -> str | None:
+        """A compound of two corpus words (or a corpus word and a stopword), as two words;
+        of several splits, the one whose rarer part the corpus uses most."""
+        if len(word) < MIN_COMPOUND:
+            return None
+        best: tuple[int, str] | None = None
+        for at in range(MIN_PART, len(word) - MIN_PART + 1):
+            left, right = word[:at], word[at:]
+            known = [p for p in (left, right) if p not in STOPWORDS]
+            # Each part a stopword or an English word the corpus uses: never a chance pair
+            # of fragments ("neuralation" is no "neural" + "ation").
+            if not known or not all(p in self._words and is_english(p) for p in known):
+                continue
+            key = (min(self._frequency(p) for p in known), f"{left} {right}")
+            best = key if best is None or key[0] > best[0] else best
+        return best[1] if best else None
+
+    def _expand(self, word: str) -> str | None:
+        """The most used corpus word that `word` truncates."""
+        start = bisect.bisect_left(self._sorted, word)
+        best: tuple[int, str] | None = None
+        for candidate in self._sorted[start:]:
+            if not candidate.startswith(word):
+                break
+            if len(candidate) - len(word) >= TRUNCATION_GAP:
+                key = (self._frequency(candidate), candidate)
+                best = key if best is None or key[0] > best[0] else best
+        return best[1] if best else None

@@ -96,9 +96,10 @@ def analyze(
         fix = None if any(c.isupper() for c in token[1:]) else speller.correct(word)
         if fix is not None:
             corrections.append((token, fix))
-            tokens[n] = word = fix
-        if word not in STOPWORDS:
-            surface.setdefault(stem(word), word)
+            tokens[n] = word = fix  # a split compound ("oncall" -> "on call") is two words
+        for part in word.split():
+            if part not in STOPWORDS:
+                surface.setdefault(stem(part), part)
     cleaned = " ".join(tokens)
     concepts: list[WeightedConcept] = []
     for concept in synonyms.concepts(cleaned):

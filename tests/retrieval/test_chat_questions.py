@@ -95,6 +95,42 @@ def test_real_english_words_are_never_corrected(word: str) -> None:
     assert SPELLER.correct(word) is None
 
 
+HANDBOOK_SPELLER = Speller.from_words(
+    [
+        "call",
+        "call",
+        "rotation",
+        "performance",
+        "performance",
+        "per",
+        "per",
+        "per",
+        "neural",
+        "ation",
+        "paper",
+    ]
+)
+
+
+def test_a_compound_typed_as_one_word_is_split_into_the_corpus_words() -> None:
+    assert HANDBOOK_SPELLER.correct("oncall") == "on call"  # a stopword and a corpus word
+    # Fragments are no words: "ation" is in this corpus but is no English word.
+    assert HANDBOOK_SPELLER.correct("neuralation") is None
+
+
+def test_a_truncation_is_expanded_before_a_one_letter_edit() -> None:
+    # "perf" is one deletion from "per", but it truncates "performance".
+    assert HANDBOOK_SPELLER.correct("perf") == "performance"
+    # Too short a gap is an edit, not a truncation ("pape" is not short for "paper").
+    assert HANDBOOK_SPELLER.correct("pape") == "paper"
+
+
+def test_an_addressee_goes_with_the_greeting_but_stays_elsewhere() -> None:
+    assert clean("good morning everyone ☀️") == ""
+    assert clean("hi all, where do i find payslips") == "where do i find payslips"
+    assert clean("are all laptops encrypted") == "are all laptops encrypted"
+
+
 @pytest.mark.parametrize("word", ["pto", "l4", "asdfgh", "engineer"])
 def test_short_words_unknown_junk_and_corpus_words_stay(word: str) -> None:
     assert SPELLER.correct(word) is None
