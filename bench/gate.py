@@ -3,7 +3,8 @@ abstain rate on the others, as the gate's thresholds move (docs/gate.png).
 
 One strictness factor s moves both thresholds together (held share x s, absent share / s;
 s = 1 is the shipped gate, retrieval.gate). One curve per question set: the dev set and
-the chat set (../shared/eval), our own sets (tests/data), and SciFact, whose queries all
+the chat set (../shared/eval), our own sets (tests/data, the handbook set on its own
+corpus among them), and SciFact, whose queries all
 have an answer (so only its answered rate is drawn). The chosen point is marked.
 
     python -m bench.gate [--quick]     (--quick: no SciFact, fewer steps; for the tests)
@@ -59,6 +60,18 @@ def question_sets(quick: bool) -> list[tuple[str, Engine, Figures, Figures]]:
                 engine,
                 [engine.gate_figures(q.q) for q in qf.questions],
                 [engine.gate_figures(q.q) for q in qf.off_topic],
+            )
+        )
+    handbook = ROOT / "tests" / "data" / "handbook"
+    if handbook.is_dir():
+        hb = Engine.from_corpus(handbook)
+        qf = load_question_file(ROOT / "tests" / "data" / "handbook_questions.json")
+        out.append(
+            (
+                "handbook",
+                hb,
+                [hb.gate_figures(q.q) for q in qf.questions],
+                [hb.gate_figures(q.q) for q in qf.off_topic],
             )
         )
     if not quick and (SCIFACT / "corpus.jsonl").exists():

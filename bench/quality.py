@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+from pathlib import Path
 
 from bench.common import ROOT, SCIFACT, SHARED, table
 from retrieval import Engine
@@ -24,6 +25,15 @@ SETS = [
     ("chat set (`../shared/eval/chat_questions.json`)", SHARED / "eval" / "chat_questions.json"),
     ("our own set (`tests/data/questions.json`)", ROOT / "tests" / "data" / "questions.json"),
     ("our own chat-style set (`tests/data/chat_style.json`)", ROOT / "tests" / "data" / "chat_style.json"),
+]
+# Another kind of corpus: an employee handbook (tests/data/handbook/, no careerbot.yaml, no
+# synonyms) with new hires' chat questions, both written by someone who never saw the engine.
+OTHER_CORPORA = [
+    (
+        "handbook set (`tests/data/handbook_questions.json` on `tests/data/handbook/`)",
+        ROOT / "tests" / "data" / "handbook_questions.json",
+        ROOT / "tests" / "data" / "handbook",
+    ),
 ]
 
 
@@ -43,23 +53,27 @@ def scifact_answers() -> tuple[float, float]:
     return answered / len(queries), total / len(queries)
 
 
+def _row(name: str, engine: Engine, path: Path) -> tuple[str, ...]:
+    r = evaluate(load_question_file(path), lambda q, k: engine.ask(q, top_k=k))
+    return (
+        f"{name}, {r.in_corpus} + {r.off_topic}",
+        f"{r.hit_at_1:.3f}",
+        f"{r.hit_at_3:.3f}",
+        f"{r.mrr_at_5:.3f}",
+        f"{r.answered:.3f}",
+        f"{r.abstained:.3f}",
+    )
+
+
 def run(quick: bool = False) -> str:
     engine = Engine.from_corpus()
     rows = []
     for name, path in SETS:
         if not path.exists():
             continue
-        r = evaluate(load_question_file(path), lambda q, k: engine.ask(q, top_k=k))
-        rows.append(
-            (
-                f"{name}, {r.in_corpus} + {r.off_topic}",
-                f"{r.hit_at_1:.3f}",
-                f"{r.hit_at_3:.3f}",
-                f"{r.mrr_at_5:.3f}",
-                f"{r.answered:.3f}",
-                f"{r.abstained:.3f}",
-            )
-        )
+        rows.append(_row(name, engine, path))
+    for name, path, corpus in OTHER_CORPORA:
+        rows.append(_row(name, Engine.from_corpus(corpus), path))
     text = table(["set (answerable + off-topic)", "hit@1", "hit@3", "MRR@5", "answered", "abstained"], rows)
     if not quick and (SCIFACT / "corpus.jsonl").exists():
         answered, ndcg = scifact_answers()

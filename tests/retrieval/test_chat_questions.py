@@ -338,6 +338,18 @@ def test_eval_on_labelled_files(name: str) -> None:
     json.dumps(report.model_dump())
 
 
+def test_eval_on_a_handbook_written_by_someone_who_never_saw_the_engine() -> None:
+    # Another kind of corpus (no careerbot.yaml, no synonyms) and new hires' chat questions.
+    engine = Engine.from_corpus(DATA / "handbook")
+    report = evaluate(
+        load_question_file(DATA / "handbook_questions.json"), lambda q, k: engine.ask(q, top_k=k)
+    )
+    assert (report.in_corpus, report.off_topic) == (40, 20)
+    assert report.answered >= 0.75
+    assert report.abstained >= 0.7
+    assert report.hit_at_3 >= 0.5
+
+
 def test_names_and_acronyms_are_never_corrected() -> None:
     from retrieval.chat import default_rules as rules
     from retrieval.synonyms import SynonymTable
