@@ -9,14 +9,23 @@ that conversation; the next message in the thread, or a reply to one of its answ
 answered without a mention. Replies that ping the bot (Discord's default) carry their text
 without any privileged intent; other thread messages need DISCORD_MESSAGE_CONTENT_INTENT.
 
+Answers carry the same buttons as every other answer (👍/👎, "That answers it", "Ask a
+person"; examples and "Ask a person" on a no-answer reply). Their clicks reach one
+InteractionHandler either way Discord delivers them: to the web process's
+/discord/interactions when the app has an Interactions Endpoint URL, or, without one, over
+this gateway as INTERACTION_CREATE, answered here through the interaction's callback.
+
 The handlers are plain async functions over discord.py objects, so tests drive them with
 Message and Member objects built from recorded payloads.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import re
+from typing import Any
 
 import aiohttp
 import discord
@@ -24,6 +33,9 @@ import yarl
 
 from bot.answering import Answering
 from bot.discord import render
+from bot.discord.interactions import InteractionHandler, Reply
+from bot.discord.protocol import MessageFlag, ResponseType
+from bot.discord.rest import DiscordAPIError, DiscordREST
 from bot.followups import Conversations, FollowUpPolicy
 from bot.health import start_heartbeat
 from bot.settings import Settings, SettingsError
@@ -50,27 +62,47 @@ def _examples(engine: Engine) -> str:
 
 
 def reply_payload(answering: Answering, question: str, entry: str) -> dict:
-    """The message for a mention or DM: the answer, public in its channel, no pings, no buttons."""
+    """The message for a mention or DM: the answer, public in its channel, no pings, with buttons."""
     return _reply(answering, question, entry)[0]
 
 
-def _reply(answering: Answering, question: str, entry: str) -> tuple[dict, Answer | None]:
+def _reply(
+    answering: Answering,
+    question: str,
+    entry: str,
+    channel: str | None = None,
+    user: str | None = None,
+) -> tuple[dict, Answer | None]:
     engine = answering.engine
     if not question.strip():
         return render.notice(HELP + _examples(engine), ephemeral=False), None
-    asked = answering.ask(question, platform=PLATFORM, entry=entry)
+    asked = answering.ask(question, platform=PLATFORM, entry=entry, channel=channel, user=user)
     if asked.answer is None:
         return render.notice(f"I couldn't read that as a question: {asked.problem}", ephemeral=False), None
     answering.remember_unanswered(asked, PLATFORM)
-    return _answer_payload(engine, asked.answer), asked.answer
+    return _answer_payload(engine, asked.answer, asked.ask_id), asked.answer
 
 
-def _answer_payload(engine: Engine, answer: Answer) -> dict:
-    # Plain replies: the bot's messages keep working when the web process (which receives
-    # button clicks) isn't running; the examples are listed in the text instead.
+def _answer_payload(engine: Engine, answer: Answer, ask_id: str | None = None) -> dict:
+    # Public in the channel, so no Share; the buttons carry the ask id, as on every answer.
     return render.answer_message(
-        answer, examples=engine.example_questions(), ephemeral=False, share=False, buttons=False
+        answer, examples=engine.example_questions(), ephemeral=False, share=False, ask_id=ask_id
     )
+
+
+class Components(discord.ui.View):
+    """Our buttons exactly as bot.discord.render built them, sent through discord.py.
+
+    A View without items of its own: discord.py neither stores nor dispatches it, so every
+    click goes to the InteractionHandler (the web route, or this worker's INTERACTION_CREATE).
+    """
+
+    def __init__(self, components: list[dict]) -> None:
+        super().__init__(timeout=None)
+        self._components = components
+
+    def to_components(self) -> list[dict[str, Any]]:
+        return self._components
 
 
 def question_from(message: discord.Message, me: discord.abc.User) -> str:
@@ -80,11 +112,14 @@ def question_from(message: discord.Message, me: discord.abc.User) -> str:
 
 
 def _send_kwargs(payload: dict) -> dict:
-    return {
+    kwargs: dict[str, Any] = {
         "content": payload.get("content"),
         "embeds": [discord.Embed.from_dict(e) for e in payload.get("embeds", [])],
         "allowed_mentions": discord.AllowedMentions.none(),
     }
+    if payload.get("components"):
+        kwargs["view"] = Components(payload["components"])
+    return kwargs
 
 
 async def handle_message(
@@ -119,7 +154,9 @@ async def handle_message(
             return sent is not None
         if not addressed:  # nothing new on it, and not asked of us: stay out of the conversation
             return False
-    payload, answer = _reply(answering, text, "dm" if is_dm else "mention")
+    payload, answer = _reply(
+        answering, text, "dm" if is_dm else "mention", str(message.channel.id), str(message.author.id)
+    )
     sent = await _send(message, payload)
     if sent is None:
         return False
@@ -213,29 +250,103 @@ def intents(settings: Settings) -> discord.Intents:
     return wanted
 
 
-def build_client(settings: Settings, engine: Engine, store: Store) -> discord.Client:
+# -- interactions delivered over the gateway (an app without an Interactions Endpoint URL) -------
+
+SOMETHING_WRONG: dict = {
+    "type": ResponseType.CHANNEL_MESSAGE_WITH_SOURCE,
+    "data": {"content": "Sorry, something went wrong.", "flags": MessageFlag.EPHEMERAL},
+}
+
+
+def gateway_interaction(raw: object) -> dict | None:
+    """The interaction in one raw gateway message (discord.py's socket_raw_receive), or None."""
+    # Most gateway messages are something else: not worth decoding a second time.
+    if isinstance(raw, str) and "INTERACTION_CREATE" not in raw:
+        return None
+    if isinstance(raw, bytes) and b"INTERACTION_CREATE" not in raw:
+        return None
+    try:
+        message = json.loads(raw) if isinstance(raw, str | bytes) else raw
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or message.get("op") != 0 or message.get("t") != "INTERACTION_CREATE":
+        return None
+    data = message.get("d")
+    return data if isinstance(data, dict) else None
+
+
+def respond_to_interaction(raw: dict, handler: InteractionHandler, rest: DiscordREST) -> bool:
+    """Handle an interaction the gateway delivered, as the web route would, and send the response
+    to its callback endpoint; then the reply's after-send work (a deferred edit). Blocking: run it
+    in a thread. True when a response was sent."""
+    if not handler.first_delivery(raw):
+        return False
+    interaction = str(raw.get("id") or "")
+    try:
+        reply = handler.handle(raw)
+    except Exception:
+        # One error policy: log with the interaction id, answer the person kindly, keep serving.
+        logger.exception("interaction %s failed", interaction[:30])
+        reply = Reply(SOMETHING_WRONG)
+    try:
+        rest.callback(interaction, str(raw.get("token") or ""), reply.body)
+    except (DiscordAPIError, ValueError) as exc:
+        logger.error("interaction %s: the response was not delivered: %s", interaction[:30], exc)
+        return False
+    if reply.after_send is not None:
+        reply.after_send()
+    return True
+
+
+class GatewayClient(discord.Client):
+    """discord.py's client with our handlers attached; `interactions` answers the clicks that
+    come over the gateway (drained when the worker stops)."""
+
+    def __init__(
+        self, settings: Settings, answering: Answering, interactions: InteractionHandler, rest: DiscordREST
+    ) -> None:
+        # No member chunking: a welcome needs the join event only, not every server's member list.
+        # Debug events: socket_raw_receive carries an interaction's payload as Discord sent it.
+        super().__init__(
+            intents=intents(settings),
+            allowed_mentions=discord.AllowedMentions.none(),
+            chunk_guilds_at_startup=False,
+            enable_debug_events=True,
+        )
+        self.answering = answering
+        self.interactions = interactions
+        self.rest = rest
+        self.conversations = Conversations(answering, FollowUpPolicy.from_settings(settings))
+        self.welcomes = settings.discord_members_intent
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.user is not None:
+            await handle_message(message, self.user, self.answering, self.conversations)
+
+    async def on_member_join(self, member: discord.Member) -> None:
+        if self.welcomes:
+            await handle_member_join(member, self.answering)
+
+    async def on_socket_raw_receive(self, raw: object) -> None:
+        payload = gateway_interaction(raw)
+        if payload is not None:
+            await asyncio.to_thread(respond_to_interaction, payload, self.interactions, self.rest)
+
+
+def build_client(settings: Settings, engine: Engine, store: Store) -> GatewayClient:
     """A discord.py client with our handlers attached (not yet connected)."""
-    # No member chunking: a welcome needs the join event only, not every server's member list.
-    client = discord.Client(
-        intents=intents(settings),
-        allowed_mentions=discord.AllowedMentions.none(),
-        chunk_guilds_at_startup=False,
+    answering = Answering(
+        engine, store, log_questions=settings.careerbot_log_questions, helpers=settings.careerbot_helpers
     )
-    answering = Answering(engine, store, log_questions=settings.careerbot_log_questions)
-    conversations = Conversations(answering, FollowUpPolicy.from_settings(settings))
-
-    @client.event
-    async def on_message(message: discord.Message) -> None:
-        if client.user is not None:
-            await handle_message(message, client.user, answering, conversations)
-
-    if settings.discord_members_intent:
-
-        @client.event
-        async def on_member_join(member: discord.Member) -> None:
-            await handle_member_join(member, answering)
-
-    return client
+    rest = DiscordREST(settings.discord_api_url, settings.discord_bot_token)
+    interactions = InteractionHandler(
+        answering,
+        rest,
+        defer=settings.discord_defer,
+        application_id=settings.discord_application_id,
+        helpers=settings.careerbot_helpers,
+    )
+    return GatewayClient(settings, answering, interactions, rest)
 
 
 def _not_login_noise(record: logging.LogRecord) -> bool:
@@ -296,5 +407,6 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
             f"cannot reach Discord at DISCORD_API_URL={settings.discord_api_url}: {reason[:300]}"
         ) from None
     finally:
+        client.interactions.shutdown()  # the answers already acknowledged (deferred edits)
         if heartbeat is not None:
             heartbeat.stop()

@@ -31,7 +31,8 @@ MAX_ATTEMPTS = 3
 MAX_WAIT_SECONDS = 10.0
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = "DiscordBot (https://github.com/careerbot, 0.1)"
-_WEBHOOK_TOKEN = re.compile(r"(/webhooks/[^/]+/)[^/?]+")
+_WEBHOOK_TOKEN = re.compile(r"(/(?:webhooks|interactions)/[^/]+/)[^/?]+")
+_TOKEN = re.compile(r"[A-Za-z0-9_.\-]{1,500}")
 
 
 class DiscordREST:
@@ -108,6 +109,12 @@ class DiscordREST:
             "PATCH", f"/webhooks/{application_id}/{token}/messages/@original", data, auth=False
         )
 
+    def callback(self, interaction_id: str, token: str, data: dict) -> Any:
+        """POST the response to an interaction delivered over the gateway (authorised by its token)."""
+        if not (interaction_id.isascii() and interaction_id.isdigit()) or not _TOKEN.fullmatch(token):
+            raise ValueError("not an interaction id and token")
+        return self.request("POST", f"/interactions/{interaction_id}/{token}/callback", data, auth=False)
+
     def followup(self, application_id: str, token: str, data: dict) -> Any:
         """POST a follow-up message to an interaction (valid for 15 minutes after it)."""
         return self.request("POST", f"/webhooks/{application_id}/{token}", data, auth=False)
@@ -129,7 +136,7 @@ class DiscordREST:
 
 
 def redact(path: str) -> str:
-    """The path as logged: an interaction token (in webhook paths) is a secret for 15 minutes."""
+    """The path as logged: an interaction token (in webhook and callback paths) is a secret for 15 minutes."""
     return _WEBHOOK_TOKEN.sub(r"\1***", path)
 
 

@@ -151,7 +151,13 @@ def test_mention_is_answered_as_a_reply(engine: Engine, store: SQLiteStore) -> N
     assert payload["allowed_mentions"] == {"parse": [], "replied_user": False}
     assert "DevOps" in payload["embeds"][0]["description"]
     assert payload["content"] == "**Q:** Will ML engineers need to learn DevOps? @\u200beveryone"
-    assert not payload.get("components")  # plain replies: they work without the web process
+    # The buttons every answer has (tests/discord/test_gateway_resolution.py clicks them).
+    assert [c["custom_id"].rsplit(":", 1)[0] for c in payload["components"][0]["components"]] == [
+        "vote:up",
+        "vote:down",
+        "resolve:answered",
+        "resolve:person",
+    ]
 
 
 def test_dm_is_answered_and_other_messages_are_not(
@@ -192,8 +198,12 @@ def test_a_bare_mention_gets_help_and_an_unanswerable_one_gets_examples(
     assert content.startswith("Ask me a question") and engine.example_questions()[0] in content
     message, me, http = channel_message("<@42> when does the cafeteria open?", mentions=[ME], id="501")
     assert asyncio.run(handle_message(message, me, Answering(engine, store))) is True
-    content = http.sent[0][1]["content"]
-    assert "nothing good" in content and content.endswith(f"• {engine.example_questions()[-1]}")
+    payload = http.sent[0][1]
+    assert "nothing good" in payload["content"]
+    # The examples as buttons (as on every no-answer reply), then "Ask a person".
+    examples, person = payload["components"]
+    assert [c["label"] for c in examples["components"]] == list(engine.example_questions()[:5])
+    assert [c["custom_id"].rsplit(":", 1)[0] for c in person["components"]] == ["resolve:person"]
     assert store.feedback_totals().unanswered_questions == ["when does the cafeteria open?"]
 
 
