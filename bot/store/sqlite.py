@@ -5,6 +5,12 @@ gunicorn's fork and Bolt's listener threads (an SQLite connection must never cro
 Every write is one statement in its own transaction; BEGIN IMMEDIATE takes the write lock up
 front, and the busy timeout makes concurrent writers queue instead of failing with
 "database is locked".
+
+close() may come from any thread while others are mid-statement (a test's teardown, a
+worker exiting): it holds new calls back, waits for the statements in progress, then closes
+every connection. (Closing a connection another thread is stepping through frees what that
+thread is still reading: a segfault.) A call after close() opens a fresh connection, as the
+Store contract says.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from bot.store.common import Run, SQLStore
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000
+# close() waits this long for statements in progress (each is bounded by the busy timeout).
+CLOSE_WAIT_SECONDS = BUSY_TIMEOUT_MS / 1000 + 5
 MIN_SQLITE = (3, 35, 0)  # INSERT ... RETURNING
 
 # Errors after which a connection is replaced rather than reused (SQLITE_FULL, BUSY or a
@@ -63,6 +71,9 @@ class SQLiteStore(SQLStore):
         self.path = Path(path)
         self._local = threading.local()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when no statement is in progress
+        self._in_use = 0  # calls in progress in this process (any thread)
+        self._closing = False  # close() is waiting for them: new calls wait for close()
         self._pid = os.getpid()
         self._connections: list[sqlite3.Connection] = []
         self._ready = False  # True once the schema exists: from then on a missing file was deleted
@@ -134,6 +145,23 @@ class SQLiteStore(SQLStore):
         self._check_file()
         return self._open()
 
+    @contextlib.contextmanager
+    def _in_use_connection(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, counted as in use until the block ends: close() waits for
+        it instead of closing it under this thread's feet."""
+        self._forget_parent_connections()
+        with self._lock:
+            if not self._idle.wait_for(lambda: not self._closing, timeout=CLOSE_WAIT_SECONDS):
+                raise StoreError(f"the SQLite store {self.path} (CAREERBOT_DB) is still closing")
+            self._in_use += 1
+        try:
+            yield self._connection()
+        finally:
+            with self._lock:
+                self._in_use -= 1
+                if self._in_use == 0:
+                    self._idle.notify_all()
+
     def _open(self) -> sqlite3.Connection:
         """This thread's connection as it is, or a new one (creating the file if missing)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -162,47 +190,50 @@ class SQLiteStore(SQLStore):
             if self._pid != os.getpid():
                 _INHERITED.extend(self._connections)
                 self._connections = []
+                self._in_use = 0  # the parent's threads, mid-statement at the fork, are not here
                 self._pid = os.getpid()
 
     def _execute(
         self, statement: str, params: Sequence[Any] = (), fetch: bool = False, write: bool = True
     ) -> list[tuple]:
-        conn = self._connection()
-        try:
-            # A write takes the lock up front (no upgrade deadlock); a read needs none.
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        with self._in_use_connection() as conn:
             try:
-                rows = conn.execute(statement, tuple(params)).fetchall()
-                conn.execute("COMMIT")
-            except BaseException:
-                # SQLite may already have rolled back (e.g. a full disk); keep the first error.
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            if getattr(exc, "sqlite_errorname", "").startswith(_BROKEN_CONNECTION):
-                # Opened read-only, or its file failed: a fresh connection may work once the
-                # cause is fixed, this one never will.
-                self._drop_connection()
-            raise StoreError(f"SQLite database {self.path} (CAREERBOT_DB): {exc}") from None
+                # A write takes the lock up front (no upgrade deadlock); a read needs none.
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    rows = conn.execute(statement, tuple(params)).fetchall()
+                    conn.execute("COMMIT")
+                except BaseException:
+                    # SQLite may already have rolled back (e.g. a full disk); keep the first error.
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                if getattr(exc, "sqlite_errorname", "").startswith(_BROKEN_CONNECTION):
+                    # Opened read-only, or its file failed: a fresh connection may work once the
+                    # cause is fixed, this one never will.
+                    self._drop_connection()
+                raise StoreError(f"SQLite database {self.path} (CAREERBOT_DB): {exc}") from None
         return rows if fetch else []
 
     def _transaction(self, work: Callable[[Run], T]) -> T:
         """work(run) inside one write transaction: every statement it runs commits, or none."""
-        conn = self._connection()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with self._in_use_connection() as conn:
             try:
-                result = work(lambda statement, params=(): conn.execute(statement, tuple(params)).fetchall())
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        except sqlite3.Error as exc:
-            if getattr(exc, "sqlite_errorname", "").startswith(_BROKEN_CONNECTION):
-                self._drop_connection()  # as in _execute: this connection will never work again
-            raise StoreError(f"SQLite database {self.path} (CAREERBOT_DB): {exc}") from None
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    result = work(
+                        lambda statement, params=(): conn.execute(statement, tuple(params)).fetchall()
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                if getattr(exc, "sqlite_errorname", "").startswith(_BROKEN_CONNECTION):
+                    self._drop_connection()  # as in _execute: this connection will never work again
+                raise StoreError(f"SQLite database {self.path} (CAREERBOT_DB): {exc}") from None
         return result
 
     def _migrate(self) -> None:
@@ -233,10 +264,25 @@ class SQLiteStore(SQLStore):
         return conn.execute(sql.READ_VERSION).fetchone()[0] or 0
 
     def close(self) -> None:
-        """Close every connection this process opened (any thread's)."""
+        """Close every connection this process opened (any thread's) once the statements in
+        progress have finished; calls that arrive meanwhile wait, then open fresh connections."""
         self._forget_parent_connections()
         with self._lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            conn.close()
-        self._local = threading.local()
+            self._closing = True
+            try:
+                if not self._idle.wait_for(lambda: self._in_use == 0, timeout=CLOSE_WAIT_SECONDS):
+                    # Never close a connection a thread is still using (the process is exiting anyway).
+                    logger.warning(
+                        "SQLite store %s: %d statement(s) still running after %.0f s; connections left open",
+                        self.path,
+                        self._in_use,
+                        CLOSE_WAIT_SECONDS,
+                    )
+                    return
+                connections, self._connections = self._connections, []
+                for conn in connections:
+                    conn.close()
+                self._local = threading.local()
+            finally:
+                self._closing = False
+                self._idle.notify_all()

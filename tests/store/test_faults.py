@@ -284,3 +284,49 @@ def test_a_store_opened_while_postgres_is_up_fails_fast_on_first_use_when_it_goe
     private_postgres.halt()
     _fails_fast(lambda: store.claim_event("k"), limit=2.5)
     store.close()
+
+
+def test_closing_the_sqlite_store_while_a_thread_is_mid_statement_waits_for_it(tmp_path: Path) -> None:
+    """close() from one thread (a fixture's teardown) while a listener thread is inside a
+    transaction: close waits for it instead of closing the connection under it (which
+    segfaulted once in sqlite3), the transaction commits, and the store reopens on next use."""
+    import threading
+
+    store = SQLiteStore(tmp_path / "close.db")
+    inside, release, closed = threading.Event(), threading.Event(), threading.Event()
+    outcome: list[object] = []
+
+    def work(run: Callable[..., list[tuple]]) -> int:
+        run(
+            "INSERT INTO event_claims (key, claimed_at) VALUES ('mid-close', 1e12)"
+        )  # claimed far in the future
+        inside.set()
+        assert release.wait(60), "the test never released the transaction"
+        return run("SELECT count(*) FROM event_claims")[0][0]  # the connection is still open
+
+    def listener() -> None:
+        try:
+            outcome.append(store._transaction(work))
+        except BaseException as exc:  # reported to the test below
+            outcome.append(exc)
+
+    def closer() -> None:
+        store.close()
+        closed.set()
+
+    worker = threading.Thread(target=listener)
+    worker.start()
+    assert inside.wait(60), "the transaction never started"
+    closing = threading.Thread(target=closer)
+    closing.start()
+    # A positive signal, not a sleep: close() has started waiting, or (the bug) already returned.
+    deadline = time.monotonic() + 60
+    while not (getattr(store, "_closing", False) or closed.is_set()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not closed.is_set(), "close() returned while a statement was in progress"
+    release.set()
+    worker.join(60)
+    closing.join(60)
+    assert outcome == [1] and closed.is_set()
+    assert store.claim_event("mid-close") is False  # reopened on use; the transaction had committed
+    store.close()
