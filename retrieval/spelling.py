@@ -20,6 +20,11 @@ no letter: a compound written as one word ("oncall" for "on-call", "dropdown" fo
 down": two English words the corpus uses, or one and a stopword), and a truncation
 ("perf" for "performance", "config" for "configuration": the most used corpus word that
 starts with it, at least TRUNCATION_GAP letters longer). Neither applies to an English word.
+
+A typo of an English word the corpus lacks ("paternaty", "reimbursd") is corrected to the
+commonest English word one edit away: it is then weighed as that word, not as the rarest
+of words, and its stem may still be the corpus's ("reimbursed" -> "reimburs", as in
+"reimbursement").
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from collections.abc import Callable, Iterable
 from rapidfuzz.distance import OSA
 
 from retrieval.analyzer import STOPWORDS
-from retrieval.english import is_english
+from retrieval.english import information, is_english
 
 MIN_LENGTH = 4
 LONG_WORD = 8  # from this length on, a correction may be two edits away
@@ -40,8 +45,28 @@ MIN_PART = 2
 TRUNCATION_GAP = 3  # "perf" -> "performance", never "pape" -> "paper"
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _edits(word: str) -> set[str]:
+    """Every string one edit (delete, swap of neighbours, substitute, insert) from `word`."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return (
+        {a + b[1:] for a, b in splits if b}
+        | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+        | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+        | {a + c + b for a, b in splits for c in _LETTERS}
+    )
+
+
+def _english_neighbour(word: str) -> str | None:
+    """The commonest English word one edit from `word` (a few hundred set lookups)."""
+    english = [w for w in _edits(word) if w != word and is_english(w)]
+    return min(english, key=lambda w: (information(w), w)) if english else None
 
 
 class Speller:
@@ -91,7 +116,7 @@ class Speller:
             return None
         if word in self._cache:
             return self._cache[word]
-        result = self._split(word) or self._expand(word) or self._closest(word)
+        result = self._split(word) or self._expand(word) or self._closest(word) or _english_neighbour(word)
         if len(self._cache) < 50_000:
             self._cache[word] = result
         return result

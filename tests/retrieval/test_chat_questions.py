@@ -125,6 +125,20 @@ def test_a_truncation_is_expanded_before_a_one_letter_edit() -> None:
     assert HANDBOOK_SPELLER.correct("pape") == "paper"
 
 
+def test_a_typo_of_an_english_word_the_corpus_lacks_becomes_that_word() -> None:
+    # No corpus word is near, but "paternity" is one edit away: the asker meant it, and it
+    # weighs as that word, no longer as the rarest of words.
+    assert HANDBOOK_SPELLER.correct("paternaty") == "paternity"
+    assert english.information("paternity") < english.information("paternaty")
+    # A name that is no typo of anything stays as typed.
+    assert HANDBOOK_SPELLER.correct("qwzxv") is None
+
+
+def test_interjections_and_chat_spellings_of_until() -> None:
+    assert clean("ugh i clicked a sketchy link") == "i clicked a sketchy link"
+    assert clean("how long till payday") == clean("how long until payday")
+
+
 def test_an_addressee_goes_with_the_greeting_but_stays_elsewhere() -> None:
     assert clean("good morning everyone ☀️") == ""
     assert clean("hi all, where do i find payslips") == "where do i find payslips"
