@@ -21,6 +21,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,6 +54,25 @@ def _directory_lock(directory: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _switch_to_wal(conn: sqlite3.Connection, path: Path) -> None:
+    """PRAGMA journal_mode = WAL, retried (bounded by the busy timeout) while another connection
+    holds a lock: SQLite answers SQLITE_BUSY at once, without its busy handler, when several
+    connections race to switch a new file (gunicorn workers starting on a fresh database)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or time.monotonic() + delay > deadline:
+                raise
+            if delay == 0.005:
+                logger.debug("SQLite database %s is locked while switching to WAL; retrying", path)
+        time.sleep(delay)  # backing off from a lock, not synchronising
+        delay = min(delay * 2, 0.1)
 
 
 # Connections inherited from a parent process: kept referenced so the child never closes them
@@ -172,7 +192,7 @@ class SQLiteStore(SQLStore):
                     self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
                 )
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                conn.execute("PRAGMA journal_mode = WAL")
+                _switch_to_wal(conn, self.path)
                 conn.execute("PRAGMA synchronous = NORMAL")  # durable enough in WAL, much faster
             except sqlite3.Error as exc:
                 raise StoreError(

@@ -330,3 +330,46 @@ def test_closing_the_sqlite_store_while_a_thread_is_mid_statement_waits_for_it(t
     assert outcome == [1] and closed.is_set()
     assert store.claim_event("mid-close") is False  # reopened on use; the transaction had committed
     store.close()
+
+
+def test_a_store_opening_while_another_connection_holds_a_write_lock_waits_for_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Switching a new file to WAL gets SQLITE_BUSY at once (no busy handler) while another
+    connection holds a write lock, as when workers start together on a fresh database: the
+    store retries until the lock is gone instead of failing to open ("database is locked")."""
+    import logging
+    import sqlite3
+    import threading
+
+    path = tmp_path / "fresh.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE t (x)")
+    other.execute("BEGIN IMMEDIATE")  # a rollback-journal file with a writer in the middle of a write
+    other.execute("INSERT INTO t VALUES (1)")
+    caplog.set_level(logging.DEBUG, logger="bot.store.sqlite")
+    opened: list[object] = []
+
+    def open_store() -> None:
+        try:
+            opened.append(SQLiteStore(path))
+        except BaseException as exc:  # reported to the test below
+            opened.append(exc)
+
+    opening = threading.Thread(target=open_store)
+    opening.start()
+    deadline = time.monotonic() + 60  # a positive signal: the store met the lock (or failed on it)
+    while not opened and not any("retrying" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, "the store neither met the lock nor finished opening"
+        time.sleep(0.01)
+    assert not opened, f"the store did not wait for the lock: {opened}"
+    other.execute("COMMIT")
+    opening.join(60)
+    [store] = opened
+    assert isinstance(store, SQLiteStore)
+    assert store.claim_event("after-the-lock") is True
+    store.close()
+    other.close()
+    reader = sqlite3.connect(path)
+    assert reader.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # switched once the lock was gone
+    reader.close()
