@@ -19,6 +19,9 @@ Rules, the same on every platform:
 - Following stops after CAREERBOT_FOLLOWUP_ANSWERS follow-ups (0: never follow) or after
   CAREERBOT_FOLLOWUP_IDLE_MINUTES without an answer; a new mention starts it again.
 - Who may be answered (never bots, never ourselves) is the front end's check, as for mentions.
+- A follow-up that is answered is an ask like any other (entry point "followup"): its reply
+  carries the ask id in its buttons, and once the reply is sent `answered()` records it, so
+  the insight page and `careerbot feedback` count it.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.answering import Answering
+from bot.answering import Answering, Asked
 from bot.settings import Settings
-from bot.store import StoreError, ThreadState
+from bot.store import StoreError, ThreadState, new_ask_id
 from retrieval import Answer, Engine, QuestionError
 from retrieval.analyzer import tokenize, words
 from retrieval.gate import MAX_ABSENT_SHARE
@@ -38,6 +41,7 @@ from retrieval.gate import MAX_ABSENT_SHARE
 logger = logging.getLogger(__name__)
 
 TOP_K = 3  # passages per follow-up answer, as for any answer
+ENTRY = "followup"  # the entry point follow-up asks are recorded with
 MAX_CANDIDATES = 30  # the most the engine ranks; asking for more than this gains nothing
 QUESTION_LIMIT = 1000  # the engine's limit on a question; the first question is cut to fit
 # Thread chatter that is not a follow-up question, however the engine would score it.
@@ -124,8 +128,13 @@ class Conversations:
             return None
         return state
 
-    def answered(self, platform: str, key: str, state: ThreadState, answer: Answer) -> None:
-        """A follow-up was answered: count it and remember its passages."""
+    def answered(
+        self, platform: str, key: str, state: ThreadState, answer: Answer, asked: Asked | None = None
+    ) -> None:
+        """A follow-up was answered (its reply sent): count it, remember its passages, and record
+        `asked` (follow_up()'s) as an ask."""
+        if asked is not None:
+            self.answering.record_ask(asked, platform)
         try:
             self.store.save_thread(
                 platform,
@@ -165,6 +174,31 @@ class Conversations:
         open?"): the thread's first question must not answer it in its place."""
         return _figures_absent_share(self.answering.engine, text) > MAX_ABSENT_SHARE
 
+    def follow_up(
+        self,
+        state: ThreadState,
+        text: str,
+        platform: str,
+        *,
+        channel: str | None = None,
+        user: str | None = None,
+    ) -> Asked | None:
+        """ask()'s answer as an ask of its own (entry "followup", a new ask id for the reply's
+        buttons, `channel` and `user` counted on the insight page); None when there is nothing new.
+        Pass it to answered() once the reply is sent."""
+        answer = self.ask(state, text, platform)
+        if answer is None:
+            return None
+        return Asked(
+            answer.question,
+            answer=answer,
+            ask_id=new_ask_id(),
+            platform=platform,
+            entry=ENTRY,
+            channel=channel,
+            user=user,
+        )
+
     def ask(self, state: ThreadState, text: str, platform: str) -> Answer | None:
         """The follow-up's answer with only passages not yet shown; None when there is nothing new."""
         text = " ".join(text.split())
@@ -174,7 +208,7 @@ class Conversations:
         terms = set(tokenize(text))
         top_k = min(MAX_CANDIDATES, TOP_K + len(shown))
         for query in dict.fromkeys((combined_query(state.first_question, text), text[:QUESTION_LIMIT])):
-            answer = self.answering.ask(query, platform=platform, entry="followup", top_k=top_k).answer
+            answer = self.answering.ask(query, platform=platform, entry=ENTRY, top_k=top_k).answer
             if answer is None:  # unreadable (too long, only markup): not a follow-up
                 continue
             # Only passages about the new text: the first question alone would answer "thanks!".

@@ -145,11 +145,14 @@ async def handle_message(
         return False
     text = question_from(message, me)
     if conversations is not None and key is not None and state is not None:
-        follow_up = conversations.ask(state, text, PLATFORM)
-        if follow_up is not None:
-            sent = await _send(message, _answer_payload(answering.engine, follow_up))
+        follow_up = conversations.follow_up(
+            state, text, PLATFORM, channel=str(message.channel.id), user=str(message.author.id)
+        )
+        if follow_up is not None and follow_up.answer is not None:
+            payload = _answer_payload(answering.engine, follow_up.answer, follow_up.ask_id)
+            sent = await _send(message, payload)
             if sent is not None:
-                conversations.answered(PLATFORM, key, state, follow_up)
+                conversations.answered(PLATFORM, key, state, follow_up.answer, follow_up)
                 conversations.link(PLATFORM, str(sent.id), key)
             return sent is not None
         if not addressed:  # nothing new on it, and not asked of us: stay out of the conversation

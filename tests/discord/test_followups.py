@@ -171,6 +171,25 @@ def test_a_reply_to_our_answer_is_answered_without_a_mention_and_shows_nothing_t
     assert channel == 10 and payload["message_reference"]["message_id"] == int(follow.id)
     assert payload["content"] == "**Q:** and do they need to learn devops?"
     assert "DevOps" in " ".join(place.passages(1))
+    # The follow-up is an ask of its own: its buttons carry its id, and it is recorded.
+    first_ids = [c["custom_id"] for c in place.http.sent[0][1]["components"][0]["components"]]
+    ids = [c["custom_id"] for c in payload["components"][0]["components"]]
+    ask_id = ids[0].rsplit(":", 1)[1]
+    assert ids == [
+        f"vote:up:{ask_id}",
+        f"vote:down:{ask_id}",
+        f"resolve:answered:{ask_id}",
+        f"resolve:person:{ask_id}",
+    ]
+    assert ask_id != first_ids[0].rsplit(":", 1)[1]
+    recorded = answering.store.get_ask(ask_id)
+    assert recorded is not None
+    assert (recorded.entry, recorded.channel, recorded.user, recorded.question) == (
+        "followup",
+        "10",
+        "7",
+        "and do they need to learn devops?",
+    )
     assert payload["allowed_mentions"] == {"parse": [], "replied_user": False}
     # A reply to the follow-up's answer continues the same conversation.
     assert run(

@@ -12,6 +12,7 @@ import urllib.parse
 from bench.mock_slack import MockSlack
 from bench.slack_signing import signed_headers
 from bot.slack import blocks
+from bot.slack.values import VoteValue
 from bot.store.sqlite import SQLiteStore
 from tests.support.http import Response, Server
 from tests.support.slack_requests import FORM, all_text, button, click, eventually, mention, post_event
@@ -201,6 +202,19 @@ def test_follow_ups_in_a_thread_the_bot_answered_and_nowhere_else(
     assert second.body["channel"] == "CGENERAL" and second.body["thread_ts"] == root
     assert "devops" in all_text(second.body["blocks"]).lower()
     assert not passages(second.body["blocks"]) & passages(first.body["blocks"])
+    # The follow-up is an ask of its own: its buttons carry its id, and it is recorded.
+    ask_id = VoteValue.decode(button(second.body["blocks"], blocks.RESOLVED)["value"]).ask_id
+    assert (
+        ask_id and ask_id != VoteValue.decode(button(first.body["blocks"], blocks.RESOLVED)["value"]).ask_id
+    )
+    recorded = eventually(lambda: store.get_ask(ask_id))
+    assert recorded is not None
+    assert (recorded.entry, recorded.channel, recorded.user, recorded.question) == (
+        "followup",
+        "CGENERAL",
+        "U222",
+        "do they need to learn devops?",
+    )
     slack.settle()
     assert len(slack.calls_to("chat.postMessage")) == 2
     # A message that mentions us in the thread arrives as app_mention too: the message copy is skipped.

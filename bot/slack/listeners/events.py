@@ -106,14 +106,22 @@ def follow_up(
     state = conversations.following(PLATFORM, key)
     if state is None:
         return False
-    answer = conversations.ask(state, without_mentions(event.get("text") or ""), PLATFORM)
-    if answer is None:
+    asked = conversations.follow_up(
+        state,
+        without_mentions(event.get("text") or ""),
+        PLATFORM,
+        channel=event["channel"],
+        user=event.get("user"),
+    )
+    if asked is None or asked.answer is None:
         return not addressed  # nothing new: a mention or a DM still gets the usual reply
+    answer = asked.answer
     examples = answering_of(context).engine.example_questions()
     reply = Reply(
         text=blocks.answer_text(answer),
-        blocks=blocks.answer_blocks(answer, restate=True, examples=examples),
+        blocks=blocks.answer_blocks(answer, restate=True, examples=examples, ask_id=asked.ask_id),
         answer=answer,
+        outcome=asked,
     )
     if post(
         client,
@@ -124,7 +132,7 @@ def follow_up(
         blocks=reply.blocks,
         thread_ts=thread_ts,
     ):
-        conversations.answered(PLATFORM, key, state, answer)
+        conversations.answered(PLATFORM, key, state, answer, asked)
     return True
 
 
