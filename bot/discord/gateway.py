@@ -17,6 +17,11 @@ this gateway as INTERACTION_CREATE, answered here through the interaction's call
 
 The handlers are plain async functions over discord.py objects, so tests drive them with
 Message and Member objects built from recorded payloads.
+
+SIGTERM (a deploy, a restart): the worker stops taking new events, lets the handlers already
+running finish (an answer being sent, a click being answered) and the interaction workers
+drain, all within bot/shutdown.py's grace period, then closes the connection and exits 0.
+discord.py alone would die on the signal, dropping what was in progress.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ import asyncio
 import json
 import logging
 import re
+import signal
+import threading
+import time
 from typing import Any
 
 import aiohttp
@@ -39,6 +47,7 @@ from bot.discord.rest import DiscordAPIError, DiscordREST
 from bot.followups import Conversations, FollowUpPolicy
 from bot.health import start_heartbeat
 from bot.settings import Settings, SettingsError
+from bot.shutdown import GRACE_SECONDS, SHUTTING_DOWN, drain
 from bot.store import Store, ThreadState
 from retrieval import Answer, Engine
 
@@ -321,19 +330,77 @@ class GatewayClient(discord.Client):
         self.rest = rest
         self.conversations = Conversations(answering, FollowUpPolicy.from_settings(settings))
         self.welcomes = settings.discord_members_intent
+        self.stopping = False  # set by finish_handlers(): no new event is handled
+        self._handling: set[asyncio.Task] = set()  # discord.py runs each event as a task
+
+    def _start_handling(self) -> bool:
+        """Count this event's task as in progress, for finish_handlers(); False once stopping."""
+        if self.stopping:
+            return False
+        task = asyncio.current_task()
+        if task is not None:
+            self._handling.add(task)
+            task.add_done_callback(self._handling.discard)
+        return True
+
+    async def finish_handlers(self, timeout: float) -> int:
+        """Stop taking events and wait (at most `timeout` seconds) for the handlers in progress;
+        returns how many did not finish."""
+        self.stopping = True
+        pending = {task for task in self._handling if not task.done()}
+        logger.info("shutting down: finishing %d answer(s) in progress", len(pending))
+        if not pending:
+            return 0
+        _, unfinished = await asyncio.wait(pending, timeout=timeout)
+        if unfinished:
+            logger.warning(
+                "shutdown: %d answer(s) still in progress after %.0f s: not delivered",
+                len(unfinished),
+                timeout,
+            )
+        return len(unfinished)
 
     async def on_message(self, message: discord.Message) -> None:
-        if self.user is not None:
+        if self.user is not None and self._start_handling():
             await handle_message(message, self.user, self.answering, self.conversations)
 
     async def on_member_join(self, member: discord.Member) -> None:
-        if self.welcomes:
+        if self.welcomes and self._start_handling():
             await handle_member_join(member, self.answering)
 
     async def on_socket_raw_receive(self, raw: object) -> None:
         payload = gateway_interaction(raw)
-        if payload is not None:
-            await asyncio.to_thread(respond_to_interaction, payload, self.interactions, self.rest)
+        if payload is None:
+            return
+        if not self._start_handling():
+            logger.info("interaction %s not answered: shutting down", str(payload.get("id"))[:30])
+            return
+        await asyncio.to_thread(respond_to_interaction, payload, self.interactions, self.rest)
+
+
+async def serve_until_stopped(client: GatewayClient, token: str) -> float | None:
+    """client.start(token) until it ends by itself (its error is raised) or SIGTERM comes: then
+    finish the handlers in progress within the grace period and close the connection. Returns
+    the grace period's end (time.monotonic()) after a SIGTERM, None otherwise."""
+    stop = asyncio.Event()
+    if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with client:
+        running = asyncio.ensure_future(client.start(token))
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if running.done():
+            running.result()
+            return None
+        deadline = time.monotonic() + GRACE_SECONDS
+        SHUTTING_DOWN.set()  # rate-limit waits in the interaction workers end now (bot/shutdown.py)
+        await client.finish_handlers(GRACE_SECONDS)
+        await client.close()
+        await running
+        return deadline
 
 
 def build_client(settings: Settings, engine: Engine, store: Store) -> GatewayClient:
@@ -377,8 +444,11 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
         "discord-gateway",
         lambda: client.is_ready() and not client.is_closed() and bool(getattr(client.ws, "open", False)),
     )
+    deadline: float | None = None
     try:
-        client.run(settings.discord_bot_token or "", log_handler=None)
+        deadline = asyncio.run(serve_until_stopped(client, settings.discord_bot_token or ""))
+    except KeyboardInterrupt:  # Ctrl-C: as discord.py's Client.run treats it
+        pass
     except discord.LoginFailure:
         raise SettingsError(
             "DISCORD_BOT_TOKEN was refused by Discord: reset it in the developer portal"
@@ -410,6 +480,8 @@ def run_gateway(settings: Settings, engine: Engine, store: Store) -> None:
             f"cannot reach Discord at DISCORD_API_URL={settings.discord_api_url}: {reason[:300]}"
         ) from None
     finally:
-        client.interactions.shutdown()  # the answers already acknowledged (deferred edits)
+        # The answers already acknowledged (deferred edits), within what is left of the grace period.
+        left = GRACE_SECONDS if deadline is None else max(0.0, deadline - time.monotonic())
+        drain([client.interactions.executor], left)
         if heartbeat is not None:
             heartbeat.stop()

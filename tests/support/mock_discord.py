@@ -35,6 +35,7 @@ class _Failure:
 class MockDiscord:
     requests: list[Request] = field(default_factory=list)
     _failures: list[_Failure] = field(default_factory=list)
+    _holds: list[tuple[str, str, threading.Event]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _arrived: threading.Condition = field(init=False)
 
@@ -55,6 +56,9 @@ class MockDiscord:
                 status, payload, extra_headers = mock._answer(
                     self.command, self.path, body, dict(self.headers)
                 )
+                for method, path_contains, release in list(mock._holds):
+                    if method == self.command and path_contains in self.path:
+                        release.wait(60)  # recorded already: the test sees it arrive, then releases it
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 for name, value in extra_headers.items():
@@ -87,6 +91,14 @@ class MockDiscord:
         """The next `times` requests (of `method`, if given) get 429 with retry_after and global."""
         payload = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
         self.fail(method, "", 429, payload, times)
+
+    def hold(self, method: str, path_contains: str) -> threading.Event:
+        """Matching requests are recorded but not answered until the returned event is set
+        (a slow Discord, for as long as the test needs)."""
+        release = threading.Event()
+        with self._lock:
+            self._holds.append((method, path_contains, release))
+        return release
 
     def fail(
         self,
