@@ -17,10 +17,10 @@ import platform
 import sys
 from pathlib import Path
 
-from bench import scale, scifact, slack_load, startup, suggest
+from bench import insight, scale, scifact, slack_load, startup, suggest
 from bench.common import OUT, ROOT
 
-SECTIONS = ("scifact", "scale", "startup", "slack", "suggest")
+SECTIONS = ("scifact", "scale", "startup", "slack", "suggest", "insight")
 
 
 def machine() -> str:
@@ -85,6 +85,9 @@ def main() -> None:
     if "suggest" in only:
         tables["suggest"] = suggest.run(quick=quick)
         section("Autocomplete and suggested prompts", tables["suggest"])
+    if "insight" in only:
+        tables["insight"] = insight.run(1_000 if quick else 100_000, 90, 5 if quick else 20)
+        section("The insight page", tables["insight"])
     if args.readme:
         from bench import readme
 

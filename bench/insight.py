@@ -245,16 +245,9 @@ def _timings(get: object, runs: int) -> Iterator[tuple[float, float]]:
         yield (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.insight", description=__doc__.split("\n")[0])
-    parser.add_argument("--questions", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=90, help="the seed spreads questions over this many days")
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument(
-        "--database-url", help="PostgreSQL (an empty database) instead of a temporary SQLite file"
-    )
-    args = parser.parse_args(argv)
-
+def measure(questions: int, days: int, runs: int, database_url: str | None = None) -> list[dict]:
+    """Seed `questions` into a fresh store and time GET /insight for 30, 90 and 7 days:
+    one row per period (wall and CPU p50/p95 in ms, and the bar's figure)."""
     from flask import Flask
 
     from bot.insight.web import create_insight_blueprint
@@ -265,25 +258,17 @@ def main(argv: list[str] | None = None) -> int:
 
     token = "bench-insight-token-0123456789"
     now = datetime.now(UTC)
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        store: Store = (
-            PostgresStore(args.database_url) if args.database_url else SQLiteStore(Path(tmp) / "b.db")
-        )
+        store: Store = PostgresStore(database_url) if database_url else SQLiteStore(Path(tmp) / "b.db")
         started = time.perf_counter()
-        _bulk(store, plan(args.questions, now, args.days))
-        print(
-            f"seeded {args.questions:,} questions in {time.perf_counter() - started:.1f} s "
-            f"({'PostgreSQL' if args.database_url else 'SQLite'})"
-        )
+        _bulk(store, plan(questions, now, days))
+        seeded_s = time.perf_counter() - started
         settings = Settings(_env_file=None, careerbot_insight_token=token)
         app = Flask("bench")
         app.register_blueprint(create_insight_blueprint(settings, Engine.from_corpus(), store))
         client = app.test_client()
         headers = {"Authorization": f"Bearer {token}"}
-        # SQLite works in this process: its CPU time is what the wall time would be on an idle
-        # core. PostgreSQL works in the server's process too: only the wall time holds that.
-        bar = "wall" if args.database_url else "CPU"
-        worst = 0.0
         for query in ("days=30", "days=90", "days=7"):
 
             def get(query: str = query) -> None:
@@ -291,17 +276,73 @@ def main(argv: list[str] | None = None) -> int:
                 assert response.status_code == 200, response.status_code
 
             get()  # first request: builds the passage map once
-            measured = list(_timings(get, args.runs))
+            measured = list(_timings(get, runs))
             wall = sorted(m[0] for m in measured)
             cpu = sorted(m[1] for m in measured)
             p95 = max(1, int(len(wall) * 0.95)) - 1
-            worst = max(worst, (wall if args.database_url else cpu)[p95])
-            print(
-                f"GET /insight?{query:8} wall p50 {statistics.median(wall):6.1f} ms p95 {wall[p95]:6.1f} ms"
-                f"   cpu p50 {statistics.median(cpu):6.1f} ms p95 {cpu[p95]:6.1f} ms"
+            rows.append(
+                {
+                    "engine": "PostgreSQL" if database_url else "SQLite",
+                    "questions": questions,
+                    "period": query,
+                    "wall_p50": statistics.median(wall),
+                    "wall_p95": wall[p95],
+                    "cpu_p50": statistics.median(cpu),
+                    "cpu_p95": cpu[p95],
+                    # SQLite works in this process: its CPU time is what the wall time would be
+                    # on an idle core. PostgreSQL works in the server's process too: only the
+                    # wall time holds that.
+                    "bar": wall[p95] if database_url else cpu[p95],
+                    "seeded_s": seeded_s,
+                }
             )
-        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         store.close()
+    return rows
+
+
+def run(questions: int = 100_000, days: int = 90, runs: int = 20, database_url: str | None = None) -> str:
+    """The Markdown table bench.all prints and writes into the README."""
+    from bench.common import table
+
+    rows = measure(questions, days, runs, database_url)
+    return table(
+        ["store", "questions", "page", "wall p50 ms", "wall p95 ms", "CPU p50 ms", "CPU p95 ms", "bar (p95)"],
+        [
+            (
+                r["engine"],
+                r["questions"],
+                f"/insight?{r['period']}",
+                r["wall_p50"],
+                r["wall_p95"],
+                r["cpu_p50"],
+                r["cpu_p95"],
+                f"{r['bar']:.1f} ms {'CPU' if r['engine'] == 'SQLite' else 'wall'} "
+                f"({'under' if r['bar'] < 200 else 'OVER'} 200 ms)",
+            )
+            for r in rows
+        ],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.insight", description=__doc__.split("\n")[0])
+    parser.add_argument("--questions", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=90, help="the seed spreads questions over this many days")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--database-url", help="PostgreSQL (an empty database) instead of a temporary SQLite file"
+    )
+    args = parser.parse_args(argv)
+    rows = measure(args.questions, args.days, args.runs, args.database_url)
+    print(f"seeded {args.questions:,} questions in {rows[0]['seeded_s']:.1f} s ({rows[0]['engine']})")
+    for r in rows:
+        print(
+            f"GET /insight?{r['period']:8} wall p50 {r['wall_p50']:6.1f} ms p95 {r['wall_p95']:6.1f} ms"
+            f"   cpu p50 {r['cpu_p50']:6.1f} ms p95 {r['cpu_p95']:6.1f} ms"
+        )
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    worst = max(r["bar"] for r in rows)
+    bar = "wall" if args.database_url else "CPU"
     verdict = "under" if worst < 200 else "OVER"
     print(f"bar: {bar} p95 {worst:.1f} ms, {verdict} 200 ms for {args.questions:,} questions")
     return 0 if worst < 200 else 1

@@ -56,6 +56,12 @@ build` from raw text (loading, splitting, de-duplicating, analyzing and indexing
     "slack": """\
 **Slack throughput** (`python -m bench.slack_load`): the Procfile's web command (gunicorn)
 and a local mock Web API; signed mentions, each sent a second time as Slack's retry.""",
+    "insight": """\
+**The insight page** (`python -m bench.insight`): `GET /insight` over a store seeded with
+that many questions spread over 90 days (votes, reasons, hand-offs, unanswered groups), on
+SQLite in this process, where CPU time is what an idle core's wall time would be; on
+PostgreSQL (`--database-url`) the server does part of the work and wall time is the figure.
+The bar is 200 ms for 100,000 questions.""",
 }
 CHART = "![p50 latency per question against corpus size, log-log](docs/latency.png)"
 

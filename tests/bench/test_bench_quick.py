@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import scale, scifact, slack_load, startup, suggest
+from bench import insight, scale, scifact, slack_load, startup, suggest
 from bench.common import ROOT, percentile, table
 
 
@@ -124,3 +124,10 @@ def test_gate_quick_reports_every_question_set(tmp_path: Path) -> None:
     assert {"dev set", "ours", "ours, chat style"} <= set(rows)
     assert float(rows["ours"]) == 12  # answerable questions counted
     assert (tmp_path / "gate.png").stat().st_size > 10_000
+
+
+def test_insight_bench_times_every_period_on_a_seeded_store() -> None:
+    text = insight.run(questions=300, days=14, runs=2)
+    for period in ("days=30", "days=90", "days=7"):
+        assert f"/insight?{period}" in text
+    assert "SQLite" in text and "200 ms" in text

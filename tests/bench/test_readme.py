@@ -13,6 +13,7 @@ TABLES = {
     "scale": "| passages | engine | p50 ms |\n|---|---|---|\n| 1,000 | careerbot | 0.040 |",
     "startup": "| corpus | index build s |\n|---|---|\n| bundled corpus | 0.250 |",
     "slack": "| measure | value |\n|---|---|\n| requests | 100 |",
+    "insight": "| store | questions |\n|---|---|\n| SQLite | 1,000 |",
 }
 
 
