@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -46,8 +46,9 @@ class ChatRules(BaseModel):
     # Whom a greeting addresses ("everyone", "all"): removed right after an opening filler.
     addressees: frozenset[str] = frozenset()
 
-    @property
+    @cached_property
     def longest_filler(self) -> int:
+        # Once per rules object, not once per question (it walks every filler).
         return max((len(f) for f in self.fillers), default=0)
 
 

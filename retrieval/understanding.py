@@ -14,6 +14,7 @@ The steps, each a pure function of the message and the corpus:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -86,6 +87,7 @@ def analyze(
 ) -> QueryAnalysis:
     """The weighted concepts of a question. `idf(term)` is the corpus idf of an analyzed
     term, or None when no passage has it."""
+    idf = lru_cache(maxsize=None)(idf)  # each term is looked up several times below
     chat = clean_chat(question, rules, names, corpus_has=speller.knows)
     tokens = chat.text.split()
     corrections: list[tuple[str, str]] = []
