@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
-from typing import Any, Literal, overload
+from typing import Literal, overload
 
 import numpy as np
 import Stemmer
@@ -126,6 +126,7 @@ def stem(word: str) -> str:
 # pieces, one piece after another (a piece is cut only at ASCII bytes: valid UTF-8).
 _PIECE_BYTES = bytes(c if c >= 128 or chr(c).isalnum() or c in b"'+#%" else 32 for c in range(256))
 _MISSING = -(1 << 62)  # a piece not in the memo yet
+PIECE_STEP_BYTES = 1 << 22
 _LOW_BYTES = np.array([(1 << 8 * i) - 1 for i in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _MIX_A = np.uint64(0x9E3779B97F4A7C15)
 _MIX_B = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -161,8 +162,10 @@ class TermTable:
     def __init__(self, words: PieceWords | None = None) -> None:
         self.terms: list[str] = []
         self._term_ids: dict[str, int] = {}
-        self._token_ids: dict[str, int] = {}  # raw token -> term number (-1: stopword)
-        self._short: dict[int, int] = {}  # piece of <= 16 bytes, as an int -> its number
+        # Pieces of <= 16 bytes: their keys sorted by mixed key, and their numbers.
+        self._memo_mixed = self._memo_low = self._memo_high = np.empty(0, dtype=np.uint64)
+        self._memo_number = np.empty(0, dtype=np.int64)
+        self._clashes: dict[int, int] = {}  # a 16-byte key whose mixed key another has -> number
         self._long: dict[bytes, int] = {}  # longer piece -> its number
         self._piece_terms = np.empty(0, dtype=np.int64)  # term code per piece number
         self._piece_words = np.empty(0, dtype=np.int64)  # word code per piece number
@@ -172,9 +175,10 @@ class TermTable:
 
     def release(self) -> None:
         """Forget the memos (after the last batch); `terms` stays."""
-        self._token_ids.clear()
         self._term_ids.clear()
-        self._short.clear()
+        self._memo_mixed = self._memo_low = self._memo_high = np.empty(0, dtype=np.uint64)
+        self._memo_number = np.empty(0, dtype=np.int64)
+        self._clashes.clear()
         self._long.clear()
         self._several.clear()
         self._several_words.clear()
@@ -209,7 +213,19 @@ class TermTable:
                 count=n,
             )
         del joined
-        numbers, pieces = self._pieces(blob, lengths)
+        # A few MB of text at a time: the temporaries stay small whatever the batch.
+        bounds = np.concatenate(([0], np.cumsum(lengths + 1)))
+        cuts = np.unique(
+            np.searchsorted(bounds, np.arange(0, int(bounds[-1]), PIECE_STEP_BYTES))
+        ).tolist() or [0]
+        steps = [
+            self._pieces(blob[bounds[a] : bounds[b]], lengths[a:b])
+            for a, b in zip(cuts, [*cuts[1:], n], strict=True)
+            if b > a
+        ]
+        del blob
+        numbers = np.concatenate([s[0] for s in steps]) if steps else np.empty(0, dtype=np.int64)
+        pieces = np.concatenate([s[1] for s in steps]) if steps else np.empty(0, dtype=np.int64)
         ids, counts = _expand(self._piece_terms[numbers], pieces, self._several, 0)
         ids = ids.astype(np.int32)
         if not words:
@@ -253,7 +269,7 @@ class TermTable:
         long = np.flatnonzero(~short)
         if long.size:
             pieces = [blob[a:b] for a, b in zip(starts[long].tolist(), ends[long].tolist(), strict=True)]
-            numbers[long] = self._numbers(self._long, pieces, pieces)
+            numbers[long] = self._long_lookup(pieces)
         return numbers, per_text
 
     def _short_numbers(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
@@ -281,28 +297,73 @@ class TermTable:
             low_sorted, high_sorted = low[order], high[order]
             starts[1:] = (low_sorted[1:] != low_sorted[:-1]) | (high_sorted[1:] != high_sorted[:-1])
         group = np.cumsum(starts) - 1
-        keys = [
-            a | (b << 64)
-            for a, b in zip(low_sorted[starts].tolist(), high_sorted[starts].tolist(), strict=True)
-        ]
-        distinct = self._numbers(self._short, keys, None)
+        distinct = self._short_lookup(low_sorted[starts], high_sorted[starts])
         numbers = np.empty(n, dtype=np.int64)
         numbers[order] = distinct[group]
         return numbers
 
-    def _numbers(self, memo: dict[Any, int], keys: list[Any], pieces: list[bytes] | None) -> np.ndarray:
-        """The piece number of each key, adding new pieces (`pieces`, or else the short
-        keys' bytes) to the memo with their term and word codes."""
-        numbers = np.fromiter(map(memo.get, keys, repeat(_MISSING)), dtype=np.int64, count=len(keys))
-        missing = np.flatnonzero(numbers == _MISSING).tolist()
-        if not missing:
+    def _short_lookup(self, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        """The numbers of distinct pieces of up to 16 bytes, adding the new ones.
+
+        The memo is arrays sorted by the mixed key (with the two key words, so a match
+        is exact); a piece whose mixed key another piece already has (never seen; a
+        2**-64 chance a pair) is remembered in a small dict instead."""
+        mixed = (low * _MIX_A) ^ (high * _MIX_B)
+        numbers = np.full(low.shape[0], _MISSING, dtype=np.int64)
+        size = self._memo_mixed.shape[0]
+        if size:
+            at = np.minimum(np.searchsorted(self._memo_mixed, mixed), size - 1)
+            same = self._memo_mixed[at] == mixed
+            hit = same & (self._memo_low[at] == low) & (self._memo_high[at] == high)
+            numbers[hit] = self._memo_number[at[hit]]
+            for i in np.flatnonzero(same & ~hit).tolist():
+                numbers[i] = self._clashes.get(int(low[i]) | int(high[i]) << 64, _MISSING)
+        new = np.flatnonzero(numbers == _MISSING)
+        if new.size == 0:
             return numbers
-        fresh_keys = list(dict.fromkeys([keys[i] for i in missing]))
-        fresh: list[bytes] = (
-            [k.to_bytes(16, "little").rstrip(b"\0") for k in fresh_keys] if pieces is None else fresh_keys
-        )
         base = self._piece_terms.shape[0]
-        memo.update(zip(fresh_keys, range(base, base + len(fresh)), strict=True))
+        numbers[new] = base + np.arange(new.size)
+        new_low, new_high = low[new].tolist(), high[new].tolist()
+        self._add(
+            [
+                (a | b << 64).to_bytes(16, "little").rstrip(b"\0")
+                for a, b in zip(new_low, new_high, strict=True)
+            ]
+        )
+        # Into the sorted memo, unless the mixed key is taken (by the memo or another new piece).
+        order = new[np.argsort(mixed[new], kind="stable")]
+        taken = np.zeros(order.shape[0], dtype=bool)
+        taken[1:] = mixed[order[1:]] == mixed[order[:-1]]
+        if size:
+            at = np.minimum(np.searchsorted(self._memo_mixed, mixed[order]), size - 1)
+            taken |= self._memo_mixed[at] == mixed[order]
+        for i in order[taken].tolist():
+            self._clashes[int(low[i]) | int(high[i]) << 64] = int(numbers[i])
+        order = order[~taken]
+        where = np.searchsorted(self._memo_mixed, mixed[order])
+        self._memo_mixed = np.insert(self._memo_mixed, where, mixed[order])
+        self._memo_low = np.insert(self._memo_low, where, low[order])
+        self._memo_high = np.insert(self._memo_high, where, high[order])
+        self._memo_number = np.insert(self._memo_number, where, numbers[order])
+        return numbers
+
+    def _long_lookup(self, pieces: list[bytes]) -> np.ndarray:
+        """The numbers of pieces longer than 16 bytes (a dict), adding the new ones."""
+        memo = self._long
+        numbers = np.fromiter(map(memo.get, pieces, repeat(_MISSING)), dtype=np.int64, count=len(pieces))
+        missing = np.flatnonzero(numbers == _MISSING).tolist()
+        if missing:
+            fresh = list(dict.fromkeys([pieces[i] for i in missing]))
+            base = self._piece_terms.shape[0]
+            memo.update(zip(fresh, range(base, base + len(fresh)), strict=True))
+            self._add(fresh)
+            numbers[missing] = np.fromiter(
+                map(memo.__getitem__, [pieces[i] for i in missing]), np.int64, len(missing)
+            )
+        return numbers
+
+    def _add(self, fresh: list[bytes]) -> None:
+        """Remember the term and word codes of new pieces (numbered from the next number)."""
         # A piece of letters and digits only (most) is its own one token.
         tokenized = [[p.decode()] if p.isalnum() else _TOKEN.findall(p.decode()) for p in fresh]
         self._piece_terms = np.concatenate((self._piece_terms, self._codes(tokenized)))
@@ -315,30 +376,27 @@ class TermTable:
                     word_codes[k] = -1 - len(self._several_words)
                     self._several_words.append(np.array(values, dtype=np.int64))
         self._piece_words = np.concatenate((self._piece_words, word_codes))
-        numbers[missing] = np.fromiter(
-            map(memo.__getitem__, [keys[i] for i in missing]), np.int64, len(missing)
-        )
-        return numbers
 
     def _codes(self, tokenized: list[list[str]]) -> np.ndarray:
         """The term code of each new piece, from its raw tokens."""
-        ids = self._token_ids
-        new = sorted({t for tokens in tokenized for t in tokens}.difference(ids))  # sorted: hash-order free
-        for token, term in zip(new, _terms(new), strict=True):
+        tokens = sorted({t for piece in tokenized for t in piece})  # sorted: numbering free of hash order
+        term_ids = self._term_ids
+        ids: dict[str, int] = {}
+        for token, term in zip(tokens, _terms(tokens), strict=True):
             if term is None:
                 ids[token] = -1
                 continue
-            number = self._term_ids.get(term)
+            number = term_ids.get(term)
             if number is None:
-                number = self._term_ids[term] = len(self.terms)
+                number = term_ids[term] = len(self.terms)
                 self.terms.append(term)
             ids[token] = number
         codes = np.empty(len(tokenized), dtype=np.int64)
-        for k, tokens in enumerate(tokenized):
-            if len(tokens) == 1:
-                codes[k] = ids[tokens[0]]
+        for k, piece in enumerate(tokenized):
+            if len(piece) == 1:
+                codes[k] = ids[piece[0]]
                 continue
-            numbers = [ids[t] for t in tokens if ids[t] >= 0]
+            numbers = [ids[t] for t in piece if ids[t] >= 0]
             if len(numbers) == 1:
                 codes[k] = numbers[0]
             elif not numbers:
@@ -379,7 +437,8 @@ def _terms(tokens: list[str]) -> list[str | None]:
     """[_term(t) for t in tokens], for many new tokens at once: numbers skip _word() (it
     leaves them as they are), the British rules run only on words that could match them,
     and Snowball stems the whole list in one call. The same terms, several times faster."""
-    words = [t if t.isascii() and t.isdigit() else _word(t) for t in tokens]
+    word = _word.__wrapped__  # uncached: an index build's tokens would only fill the cache
+    words = [t if t.isascii() and t.isdigit() else word(t) for t in tokens]
     content = [w for w in words if w not in STOPWORDS]
     british = []
     for w in content:

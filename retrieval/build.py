@@ -30,15 +30,15 @@ from typing import Any
 import numpy as np
 
 from retrieval.analyzer import TermTable
-from retrieval.documents import iter_corpus, jsonl_line_document, jsonl_lines, load_corpus
+from retrieval.documents import DocumentRecord, iter_records, jsonl_line_record, jsonl_lines
 from retrieval.errors import CorpusError
 from retrieval.index import IndexBuilder, ReducedChunk, reduce_chunks
-from retrieval.models import Document
+from retrieval.memory import release_free_memory
 from retrieval.passages import Sketches, piece_words, removed_duplicates, sketch_pieces, split_text
 from retrieval.search import PassageSearch
-from retrieval.storage import LazyDocuments, LazyPassages
+from retrieval.storage import DocumentRows, LazyDocuments, LazyPassages
 
-BATCH_PASSAGES = 32_768  # passages per batch: bounded temporaries, well under IndexBuilder's chunk
+BATCH_PASSAGES = 16_384  # passages per batch: bounded temporaries (~200 MB), under IndexBuilder's chunk
 PARALLEL_BYTES = 16_000_000  # a smaller corpus builds in well under a second: no workers
 MAX_JOBS = 8
 
@@ -106,7 +106,7 @@ def build_index(
         started = time.perf_counter()
         state.merge(result, times)
         times.add("merge", started)
-        read += len(result.rows)
+        read += len(result.ids)
         if progress is not None:
             progress("documents", read)
     return state.finish(times)
@@ -116,7 +116,9 @@ def build_index(
 class BatchResult:
     """What one batch of documents contributes (computed in a worker, or in-process)."""
 
-    rows: list[tuple[Any, ...]]  # (id, title, url, authors, site) per document
+    ids: list[str]  # per document
+    titles: list[str]
+    extras: dict[int, tuple[Any, ...]]  # (url, authors, site) of the documents with one
     blob: bytes  # the passages' texts, UTF-8, one after another
     text_lengths: np.ndarray  # bytes per passage text
     passages_per_doc: np.ndarray
@@ -129,7 +131,7 @@ class BatchResult:
     line_numbers: list[int] = field(default_factory=list)  # a worker's JSONL lines, for id checks
 
 
-def process_batch(documents: list[Document], table: TermTable, own_terms: bool) -> BatchResult:
+def process_batch(documents: list[DocumentRecord], table: TermTable, own_terms: bool) -> BatchResult:
     """Split, sketch, analyze and reduce a batch of documents. Pure apart from `table`."""
     times = BuildTimes()
     started = time.perf_counter()
@@ -155,8 +157,11 @@ def process_batch(documents: list[Document], table: TermTable, own_terms: bool) 
     started = times.add("index", started)
     encoded = [t.encode("utf-8") for t in texts]
     result = BatchResult(
-        # Tuples, and one shared empty tuple for no authors: a million rows add up.
-        rows=[(d.id, d.title, d.url, d.authors or (), d.site) for d in documents],
+        ids=[d.id for d in documents],
+        titles=[d.title for d in documents],
+        extras={
+            n: (d.url, d.authors, d.site) for n, d in enumerate(documents) if d.url or d.authors or d.site
+        },
         blob=b"".join(encoded),
         text_lengths=np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)),
         passages_per_doc=np.fromiter(map(len, split), dtype=np.int64, count=len(split)),
@@ -178,7 +183,7 @@ class _Merge:
         self.table = TermTable(piece_words)
         self.term_numbers: dict[str, int] = {}  # for batches with their own numbering
         self.passage_index, self.document_index = IndexBuilder(), IndexBuilder()
-        self.rows: list[tuple[Any, ...]] = []
+        self.rows = DocumentRows()
         self.blob = bytearray()
         self.offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
         self.owners: list[np.ndarray] = []
@@ -198,12 +203,13 @@ class _Merge:
                 dtype=np.int64,
                 count=len(result.terms),
             )
+        release_free_memory()  # the batch's temporaries are gone: keep the resident size near the data
         for chunk in result.passage_chunks:
             self.passage_index.add_reduced(chunk, term_map)
         for chunk in result.document_chunks:
             self.document_index.add_reduced(chunk, term_map)
         first_doc = len(self.rows)
-        self.rows.extend(result.rows)
+        self.rows.extend(result.ids, result.titles, result.extras)
         self.blob.extend(result.blob)
         self.offsets.append(self.offsets[-1][-1] + np.cumsum(result.text_lengths))
         counts = result.passages_per_doc
@@ -229,27 +235,29 @@ class _Merge:
 
         if not self.rows:
             raise ValueError("cannot index an empty corpus")
-        sketches = Sketches.concatenate(self.sketches)
-        self.sketches = []
+        sketches = Sketches.concatenate(self.sketches, consume=True)
         removed = removed_duplicates(sketches, text_of)
         del sketches
         keep = ~removed
         started = times.add("near-duplicates", started)
         terms = self.table.terms if not self.term_numbers else list(self.term_numbers)
-        # The memos are not needed any more; at 1M passages they hold ~1M tokens.
+        # The memos are not needed any more; at 1M passages they hold ~1M pieces and terms.
         self.table.release()
         self.term_numbers.clear()
+        release_free_memory()
         owner = np.concatenate(self.owners)
-        search = PassageSearch(
-            self.passage_index.finish(terms, keep=keep), self.document_index.finish(terms), owner[keep]
-        )
+        passage_index = self.passage_index.finish(terms, keep=keep)
+        release_free_memory()
+        search = PassageSearch(passage_index, self.document_index.finish(terms), owner[keep])
+        release_free_memory()
         started = times.add("index", started)
-        kept = np.flatnonzero(keep)
-        starts, ends = offsets[kept], offsets[kept + 1]
+        kept_offsets = offsets
         if removed.any():
+            kept = np.flatnonzero(keep)
+            starts, ends = offsets[kept], offsets[kept + 1]
             blob = bytearray().join(blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
-        kept_offsets = np.zeros(kept.shape[0] + 1, dtype=np.int64)
-        np.cumsum(ends - starts, out=kept_offsets[1:])
+            kept_offsets = np.zeros(kept.shape[0] + 1, dtype=np.int64)
+            np.cumsum(ends - starts, out=kept_offsets[1:])
         documents = LazyDocuments(self.rows)
         passages = LazyPassages(
             blob,
@@ -268,9 +276,9 @@ def _results(corpus: Path, jobs: int, times: BuildTimes, table: TermTable) -> It
     """Each batch's result, in corpus order; in worker processes for a large JSONL file."""
     jsonl = corpus.is_file() and corpus.suffix.lower() == ".jsonl"
     if jobs <= 1 or not jsonl:
-        # load_corpus and iter_corpus check ids and emptiness themselves.
+        # iter_records checks ids and emptiness itself.
         started = time.perf_counter()
-        for batch in _batches(iter_corpus(corpus) if jsonl else load_corpus(corpus)):
+        for batch in _batches(iter_records(corpus)):
             times.add("load", started)
             yield process_batch(batch, table, own_terms=False)
             started = time.perf_counter()
@@ -278,12 +286,12 @@ def _results(corpus: Path, jobs: int, times: BuildTimes, table: TermTable) -> It
     seen: dict[str, int] = {}
 
     def checked(result: BatchResult) -> BatchResult:
-        for row, number in zip(result.rows, result.line_numbers, strict=True):
-            if row[0] in seen:
+        for doc_id, number in zip(result.ids, result.line_numbers, strict=True):
+            if doc_id in seen:
                 raise CorpusError(
-                    f"{corpus}:{number}: duplicate document id {row[0]!r} (also in {corpus}:{seen[row[0]]})"
+                    f"{corpus}:{number}: duplicate document id {doc_id!r} (also in {corpus}:{seen[doc_id]})"
                 )
-            seen[row[0]] = number
+            seen[doc_id] = number
         return result
 
     import multiprocessing  # here: a server building a small corpus never pays for it
@@ -312,7 +320,7 @@ def _worker(corpus: Path, lines: list[tuple[int, int, bytes]]) -> BatchResult:
     if _WORKER_TABLE is None:
         _WORKER_TABLE = TermTable(piece_words)
     started = time.perf_counter()
-    documents = [d for d in (jsonl_line_document(corpus, *line) for line in lines) if d is not None]
+    documents = [d for d in (jsonl_line_record(corpus, *line) for line in lines) if d is not None]
     load = time.perf_counter() - started
     result = process_batch(documents, _WORKER_TABLE, own_terms=True)
     result.seconds["load"] = result.seconds.get("load", 0.0) + load
@@ -333,9 +341,9 @@ def _line_batches(corpus: Path) -> Iterator[list[tuple[int, int, bytes]]]:
         yield batch
 
 
-def _batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
+def _batches(documents: Iterable[DocumentRecord]) -> Iterator[list[DocumentRecord]]:
     """Documents in batches of about BATCH_PASSAGES passages (estimated by text length)."""
-    batch: list[Document] = []
+    batch: list[DocumentRecord] = []
     size = 0
     for doc in documents:
         batch.append(doc)
@@ -349,7 +357,7 @@ def _batches(documents: Iterable[Document]) -> Iterator[list[Document]]:
 
 def _rows(
     table: TermTable,
-    batch: list[Document],
+    batch: list[DocumentRecord],
     split: list[list[tuple[str | None, str]]],
     texts: list[str],
     headings: list[str | None],

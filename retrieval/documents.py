@@ -20,7 +20,7 @@ import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import yaml
 
@@ -303,9 +303,31 @@ def _text_field(meta: dict[str, Any], name: str, source: str) -> str | None:
     return str(value).strip()
 
 
+class DocumentRecord(NamedTuple):
+    """A checked document's fields, without the model (an index build reads millions)."""
+
+    id: str
+    title: str
+    text: str
+    url: str | None
+    authors: tuple[str, ...]
+    site: str | None
+    source: str
+
+    def document(self) -> Document:
+        # Every field is checked and has its type: construct without validating again.
+        return Document.model_construct(**self._asdict())
+
+
 def _document(
     meta: dict[str, Any], body: str, source: str, default_id: str, title_fallback: bool = False
 ) -> Document:
+    return _record(meta, body, source, default_id, title_fallback).document()
+
+
+def _record(
+    meta: dict[str, Any], body: str, source: str, default_id: str, title_fallback: bool = False
+) -> DocumentRecord:
     doc_id = _text_field(meta, "id", source)
     if doc_id is None:
         doc_id = _text_field(meta, "_id", source)
@@ -325,16 +347,14 @@ def _document(
         authors = [a.strip() for a in authors.split(",") if a.strip()]
     if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
         raise CorpusError(f"{source}: authors must be a list of names (or one comma-separated string)")
-    # Every field is checked above and has its type: construct without validating again
-    # (a million documents would spend seconds in a validator that can find nothing).
-    return Document.model_construct(
-        id=doc_id,
-        title=" ".join(title.split()),
-        text=body.strip("\n"),
-        url=_text_field(meta, "url", source) or None,
-        authors=tuple(a.strip() for a in authors if a.strip()),
-        site=_text_field(meta, "site", source) or None,
-        source=source,
+    return DocumentRecord(
+        doc_id,
+        " ".join(title.split()),
+        body.strip("\n"),
+        _text_field(meta, "url", source) or None,
+        tuple(a.strip() for a in authors if a.strip()),
+        _text_field(meta, "site", source) or None,
+        source,
     )
 
 
@@ -351,6 +371,11 @@ def _load_jsonl(path: Path) -> list[Document]:
 
 def _jsonl_document(path: Path, number: int, line: str) -> Document | None:
     """The document on line `number` of a JSONL corpus (None for a blank line)."""
+    record = _jsonl_record(path, number, line)
+    return None if record is None else record.document()
+
+
+def _jsonl_record(path: Path, number: int, line: str) -> DocumentRecord | None:
     if not line.strip():
         return None
     source = f"{path}:{number}"
@@ -367,28 +392,35 @@ def _jsonl_document(path: Path, number: int, line: str) -> Document | None:
     text = record.get("text")
     if not isinstance(text, str):
         raise CorpusError(f"{source}: missing text (each line needs a 'text' string)")
-    return _document(record, text, source, default_id="", title_fallback=True)
+    return _record(record, text, source, default_id="", title_fallback=True)
 
 
 def iter_corpus(path: Path | str) -> Iterator[Document]:
     """load_corpus() one document at a time, for large corpora: a .jsonl file is read line
     by line, never whole. Raises the same CorpusError as load_corpus() for the same file
     (as soon as it reaches the bad line), so a caller that stops on it loads nothing."""
+    for record in iter_records(path):
+        yield record.document()
+
+
+def iter_records(path: Path | str) -> Iterator[DocumentRecord]:
+    """iter_corpus() as DocumentRecords (the fields, without a model per document)."""
     path = Path(path)
     if not (path.suffix.lower() == ".jsonl" and (path.exists() or path.is_symlink()) and not path.is_dir()):
-        yield from load_corpus(path)
+        for doc in load_corpus(path):
+            yield DocumentRecord(doc.id, doc.title, doc.text, doc.url, doc.authors, doc.site, doc.source)
         return
     seen: dict[str, int] = {}
     for number, offset, raw in jsonl_lines(path):
-        doc = jsonl_line_document(path, number, offset, raw)
-        if doc is None:
+        record = jsonl_line_record(path, number, offset, raw)
+        if record is None:
             continue
-        if doc.id in seen:
+        if record.id in seen:
             raise CorpusError(
-                f"{doc.source}: duplicate document id {doc.id!r} (also in {path}:{seen[doc.id]})"
+                f"{record.source}: duplicate document id {record.id!r} (also in {path}:{seen[record.id]})"
             )
-        seen[doc.id] = number
-        yield doc
+        seen[record.id] = number
+        yield record
     if not seen:
         raise CorpusError(f"{path}: the corpus is empty (no .md, .txt or JSONL documents)")
 
@@ -424,6 +456,12 @@ def jsonl_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
 
 def jsonl_line_document(path: Path, number: int, offset: int, raw: bytes) -> Document | None:
     """The document on one line of a JSONL corpus (None for a blank line)."""
+    record = jsonl_line_record(path, number, offset, raw)
+    return None if record is None else record.document()
+
+
+def jsonl_line_record(path: Path, number: int, offset: int, raw: bytes) -> DocumentRecord | None:
+    """jsonl_line_document() as a DocumentRecord."""
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -431,7 +469,7 @@ def jsonl_line_document(path: Path, number: int, offset: int, raw: bytes) -> Doc
             f"{path}:{number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {offset + exc.start}); "
             "save the file as UTF-8"
         ) from None
-    return _jsonl_document(path, number, line)
+    return _jsonl_record(path, number, line)
 
 
 def load_synonyms(path: Path | str) -> list[tuple[str, ...]]:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
 from pathlib import Path
@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.errors import IndexFileError
+from retrieval.memory import release_free_memory
 
 K1 = 1.2
 B = 0.75
@@ -360,7 +361,11 @@ class IndexBuilder:
         """The index; `terms[i]` is the text of the caller's term id i. With `keep` (a bool
         per passage added), only those passages are indexed, numbered in order."""
         if keep is not None:
-            self._keep_only(np.asarray(keep, dtype=bool))
+            keep = np.asarray(keep, dtype=bool)
+            if keep.shape != (sum(x.shape[0] for x in self._lengths),):
+                raise ValueError("keep must give one flag per passage added")
+            if not keep.all():  # nothing to drop: no copy of the postings
+                self._keep_only(keep)
         lengths = np.concatenate(self._lengths) if self._lengths else np.empty(0, dtype=np.int32)
         n_docs = int(lengths.shape[0])
         if n_docs == 0:
@@ -373,24 +378,54 @@ class IndexBuilder:
         np.cumsum(df, out=indptr[1:])
         total = int(indptr[-1])
         postings = np.empty(total, dtype=np.int32)
-        tf_type = np.result_type(np.uint8, *(chunk[3].dtype for chunk in self._chunks))
-        tfs = np.empty(total, dtype=tf_type)
+        # Each posting's (tf, passage length) pair is coded as it is placed: the pairs are
+        # gathered from the chunks first, so no tf array of the whole index is needed.
+        chunk_lengths = self._lengths
+        width = int(lengths.max()) + 1
+
+        def pair_keys() -> Iterator[np.ndarray]:  # a chunk at a time: bounded temporaries
+            for (_, _, passages, tf), chunk in zip(self._chunks, chunk_lengths, strict=True):
+                yield tf.astype(np.int64) * width + chunk[passages]
+
+        top_tf = max((int(c[3].max()) for c in self._chunks if c[3].size), default=0) + 1
+        if top_tf * width <= DENSE_CODE_TABLE:
+            present = np.zeros(top_tf * width, dtype=bool)
+            for part in pair_keys():
+                present[part] = True
+            keys = np.flatnonzero(present)
+            table = np.full(top_tf * width, -1, dtype=np.int64)
+            table[keys] = np.arange(keys.shape[0])
+
+            def lookup(k: np.ndarray) -> np.ndarray:
+                found: np.ndarray = table[k]
+                return found
+
+        else:
+            keys = np.unique(np.concatenate([np.unique(p) for p in pair_keys()]))
+
+            def lookup(k: np.ndarray) -> np.ndarray:
+                return np.searchsorted(keys, k)
+
+        codes = np.empty(total, dtype=np.uint16 if keys.shape[0] <= 1 << 16 else np.uint32)
         cursor = indptr[:-1].copy()
         offset = 0
-        chunk_lengths = [c.shape[0] for c in self._lengths]
+        placed = 0
         while self._chunks:  # consumed front to back, so each chunk is freed once placed
             group_terms, group_sizes, passages, tf = self._chunks.pop(0)
+            chunk = chunk_lengths[placed]
             group_starts = np.concatenate(([0], np.cumsum(group_sizes[:-1], dtype=np.int64)))
             where = np.repeat(cursor[group_terms] - group_starts, group_sizes) + np.arange(
                 passages.shape[0], dtype=np.int64
             )
             postings[where] = passages.astype(np.int32) + offset
-            tfs[where] = tf
+            codes[where] = lookup(tf.astype(np.int64) * width + chunk[passages])
             cursor[group_terms] += group_sizes
-            offset += chunk_lengths.pop(0)
+            offset += chunk.shape[0]
+            placed += 1
+            if placed % 8 == 0:
+                release_free_memory()  # the placed chunks' memory, not kept beside the index
         self._lengths = []
-        codes, code_tf, code_length = _code_pairs(tfs, lengths, postings)
-        del tfs
+        code_tf, code_length = (keys // width).astype(np.int32), (keys % width).astype(np.int32)
         avgdl = float(lengths.sum(dtype=np.int64)) / n_docs
         idf = np.log((n_docs + 1) / df)  # rank-bm25 BM25Plus._calc_idf
         inverse = np.empty(n_terms, dtype=np.int64)
@@ -502,44 +537,6 @@ def reduce_chunks(ids: np.ndarray, lengths: np.ndarray) -> list[ReducedChunk]:
             lengths=np.asarray(lengths, dtype=np.int32),
         )
     ]
-
-
-def _code_pairs(
-    tfs: np.ndarray, lengths: np.ndarray, postings: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(code of each posting, tf of each code, passage length of each code)."""
-    width = int(lengths.max()) + 1 if lengths.size else 1
-    block = 1 << 22  # postings per step: bounded temporaries
-    top_tf = int(tfs.max()) + 1 if tfs.size else 1
-    if top_tf * width <= DENSE_CODE_TABLE:
-        present = np.zeros(top_tf * width, dtype=bool)
-        for start in range(0, tfs.shape[0], block):
-            end = start + block
-            present[tfs[start:end].astype(np.int64) * width + lengths[postings[start:end]]] = True
-        keys = np.flatnonzero(present)
-        table = np.full(top_tf * width, -1, dtype=np.int64)
-        table[keys] = np.arange(keys.shape[0])
-
-        def lookup(k: np.ndarray) -> np.ndarray:
-            found: np.ndarray = table[k]
-            return found
-
-    else:
-        parts = [
-            np.unique(tfs[s : s + block].astype(np.int64) * width + lengths[postings[s : s + block]])
-            for s in range(0, tfs.shape[0], block)
-        ]
-        keys = np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
-
-        def lookup(k: np.ndarray) -> np.ndarray:
-            return np.searchsorted(keys, k)
-
-    code_type = np.uint16 if keys.shape[0] <= 1 << 16 else np.uint32
-    codes = np.empty(tfs.shape[0], dtype=code_type)
-    for start in range(0, tfs.shape[0], block):
-        end = start + block
-        codes[start:end] = lookup(tfs[start:end].astype(np.int64) * width + lengths[postings[start:end]])
-    return codes, (keys // width).astype(np.int32), (keys % width).astype(np.int32)
 
 
 def best_k_dense(scores: np.ndarray, k: int, above: float) -> list[tuple[int, float]]:

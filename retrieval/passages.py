@@ -286,8 +286,18 @@ class Sketches:
     norm_keys: np.ndarray  # (n, 2) uint64, a digest of the normalised text (equal texts, equal keys)
 
     @classmethod
-    def concatenate(cls, parts: Sequence[Sketches]) -> Sketches:
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
+    def concatenate(cls, parts: list[Sketches], consume: bool = False) -> Sketches:
+        """All parts in one; with `consume`, each part's array is dropped once copied (and
+        the list emptied), so the copy never doubles the sketches' memory."""
+        fields = {}
+        for name in cls.__dataclass_fields__:
+            fields[name] = np.concatenate([getattr(p, name) for p in parts])
+            if consume:
+                for part in parts:
+                    setattr(part, name, fields[name][:0])
+        if consume:
+            parts.clear()
+        return cls(**fields)
 
 
 def normalised_words(texts: Sequence[str]) -> tuple[list[bytes], np.ndarray]:
@@ -334,7 +344,10 @@ def piece_words(pieces: list[bytes]) -> list[list[int]]:
     """The word hashes of each ASCII piece's normalise() form (analyzer.TermTable's `words`:
     a piece holds no space or other character normalise() folds into one, so a text's
     words are its pieces' words, one piece after another)."""
-    return [[_word_hash(w) for w in p.lower().translate(_NORMALISED_BYTES).split()] for p in pieces]
+    # No memo here: the table remembers each piece's values, and a word memo of a large
+    # corpus's whole vocabulary would outlive the build.
+    crc32 = zlib.crc32
+    return [[crc32(w) | 1 for w in p.lower().translate(_NORMALISED_BYTES).split()] for p in pieces]
 
 
 def sketch(texts: Sequence[str]) -> Sketches:

@@ -21,6 +21,7 @@ import importlib.metadata
 import json
 import stat
 import zipfile
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,12 +110,56 @@ class LazyPassages(Sequence[Passage]):
         )
 
 
+class DocumentRows(Sequence[tuple[Any, ...]]):
+    """(id, title, url, authors, site) of each document, kept compactly for a large build:
+    the ids as strings (every passage names its document), the titles in one UTF-8
+    blob, and url/authors/site only for the documents that have one."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self._titles = bytearray()
+        self._title_ends = array("q")
+        self._extras: dict[int, tuple[Any, ...]] = {}  # document -> (url, authors, site)
+
+    def extend(self, ids: list[str], titles: list[str], extras: dict[int, tuple[Any, ...]]) -> None:
+        """Add documents: `extras` by their number among these ones."""
+        first = len(self.ids)
+        self.ids.extend(ids)
+        encoded = [t.encode("utf-8") for t in titles]
+        self._title_ends.extend(
+            (len(self._titles) + np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)))).tolist()
+        )
+        self._titles.extend(b"".join(encoded))
+        self._extras.update((first + n, extra) for n, extra in extras.items())
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[Any, ...]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[Any, ...]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[Any, ...] | list[tuple[Any, ...]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if not -len(self) <= i < len(self):
+            raise IndexError(i)
+        i %= len(self)
+        start = self._title_ends[i - 1] if i else 0
+        title = self._titles[start : self._title_ends[i]].decode("utf-8")
+        return (self.ids[i], title, *self._extras.get(i, _NO_EXTRAS))
+
+
+_NO_EXTRAS: tuple[Any, ...] = (None, (), None)
+ROWS_PER_JSON_STEP = 65_536
+
+
 class LazyDocuments(Sequence[Document]):
     """Documents kept as their saved rows; a Document is built when read."""
 
     def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
         self._rows = rows
-        self.ids = [str(row[0]) for row in rows]
+        self.ids: list[str] = rows.ids if isinstance(rows, DocumentRows) else [str(row[0]) for row in rows]
 
     def rows(self) -> Sequence[Sequence[Any]]:
         """[id, title, url, authors, site] per document, as saved."""
@@ -182,7 +227,7 @@ def save_index(parts: IndexParts, out: Path) -> None:
         passage_sections=section_index,
         passage_offsets=offsets,
         passage_texts=np.frombuffer(blob, dtype=np.uint8),
-        meta=np.frombuffer(json.dumps(meta, ensure_ascii=False).encode(), dtype=np.uint8),
+        meta=np.frombuffer(_meta_json(meta), dtype=np.uint8),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
@@ -190,6 +235,27 @@ def save_index(parts: IndexParts, out: Path) -> None:
         # cast: NumPy's stubs type savez's keywords as its own options (allow_pickle: bool).
         np.savez(fh, **cast(dict[str, Any], arrays))
     tmp.replace(out)
+
+
+def _meta_json(meta: dict[str, Any]) -> bytes:
+    """json.dumps(meta, ensure_ascii=False) as UTF-8, the same bytes, with a DocumentRows
+    table written a slice at a time (never as one list of a million rows, nor as one
+    string beside its encoding)."""
+    rows = meta.get("documents")
+    if not isinstance(rows, DocumentRows):
+        return json.dumps(meta, ensure_ascii=False).encode()
+    parts: list[bytes] = []
+    for n, (key, value) in enumerate(meta.items()):
+        parts.append(f"{', ' if n else '{'}{json.dumps(key)}: ".encode())
+        if key != "documents":
+            parts.append(json.dumps(value, ensure_ascii=False).encode())
+            continue
+        for start in range(0, len(rows), ROWS_PER_JSON_STEP):
+            step = json.dumps(rows[start : start + ROWS_PER_JSON_STEP], ensure_ascii=False)
+            parts.append(f"{', ' if start else '['}{step[1:-1]}".encode())
+        parts.append(b"]" if len(rows) else b"[]")
+    parts.append(b"}")
+    return b"".join(parts)
 
 
 # -- loading ------------------------------------------------------------------------------

@@ -90,6 +90,13 @@ def test_batched_build_equals_the_plain_pipeline_in_small_batches(monkeypatch: p
     assert_same_output(batched_output(Engine.from_corpus(CORPUS)), reference_output(CORPUS))
 
 
+def test_the_sparse_code_table_gives_the_same_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (tf, length) pairs looked up by search rather than in a dense table.
+    monkeypatch.setattr(index_module, "DENSE_CODE_TABLE", 0)
+    monkeypatch.setattr(index_module, "BUILD_CHUNK", 9)
+    assert_same_output(batched_output(Engine.from_corpus(CORPUS)), EXPECTED_OUTPUT)
+
+
 def test_bundled_corpus_builds_as_the_plain_pipeline() -> None:
     from retrieval.engine import DEFAULT_CORPUS
 
@@ -151,6 +158,7 @@ def test_term_table_words_are_the_normalised_words_and_keys_may_collide(
         if collide:  # every short piece's sort key equal: the exact (lexsort) path decides
             monkeypatch.setattr(analyzer_module, "_MIX_A", np.uint64(0))
             monkeypatch.setattr(analyzer_module, "_MIX_B", np.uint64(0))
+            monkeypatch.setattr(analyzer_module, "PIECE_STEP_BYTES", 50)  # and many small steps
         table = TermTable(piece_words)
         for _ in range(2):  # the second time from the memo
             ids, counts, words = table.analyze(texts, words=True)

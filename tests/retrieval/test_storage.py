@@ -407,3 +407,30 @@ def test_a_damaged_index_is_one_cli_line_and_exit_2(corpus: Path, saved: Path, d
     proc = run_cli("ask", "--index", str(saved), "--corpus", str(corpus), "what is the pay?")
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith(f"careerbot: error: {saved}: ") and proc.stderr.count("\n") == 1
+
+
+def test_document_rows_hold_and_save_what_a_list_of_rows_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    from retrieval import storage
+
+    rows = [
+        ("a", "Café ☕ title", None, (), None),
+        ("b", "", "https://example.com/b", ("Ann", "Bo"), "Site"),
+        ("c", "Third", None, ("Cy",), None),
+        ("d", 'Fourth "quoted" \\ title', None, (), "S"),
+        ("e", "Fifth", None, (), None),
+    ]
+    table = storage.DocumentRows()
+    for start in (0, 2, 3):  # three batches, extras numbered within each
+        batch = rows[start : {0: 2, 2: 3, 3: 5}[start]]
+        table.extend(
+            [r[0] for r in batch],
+            [r[1] for r in batch],
+            {n: r[2:] for n, r in enumerate(batch) if r[2] or r[3] or r[4]},
+        )
+    assert list(table) == rows
+    assert table[-1] == rows[-1] and table[1:3] == rows[1:3]
+    assert storage.LazyDocuments(table).ids == ["a", "b", "c", "d", "e"]
+    monkeypatch.setattr(storage, "ROWS_PER_JSON_STEP", 2)  # every step boundary
+    meta = {"magic": "m", "documents": rows, "sections": ["x"], "synonyms": [["a", "b"]]}
+    assert storage._meta_json({**meta, "documents": table}) == json.dumps(meta, ensure_ascii=False).encode()
+    assert storage._meta_json({"documents": storage.DocumentRows()}) == b'{"documents": []}'
