@@ -51,6 +51,8 @@ FORMAT_VERSION = 2
 BUILD_CHUNK = 65_536  # passages per step of the build (and per progress report)
 DENSE_SELECTION = 4  # top() partitions the whole score vector when postings x this >= passages
 DENSE_CODE_TABLE = 1 << 24  # (tf, length) pairs looked up in a dense table up to this many
+SAMPLED_SELECTION = 1 << 16  # top-k of a longer score vector starts from a sampled floor
+SAMPLE_STRIDE = 16
 
 
 class BM25Index:
@@ -129,6 +131,13 @@ class BM25Index:
     def term_weights(self, tid: int) -> np.ndarray:
         """BM25Plus weight of term `tid` in each passage of its postings (float64)."""
         codes = self.codes[self.indptr[tid] : self.indptr[tid + 1]]
+        if codes.shape[0] >= self._numerator.shape[0]:
+            # More postings than codes: the weight of every code, then one gather (the
+            # same two float64 operations per value, so the same bits).
+            table = self._numerator * self.idf[tid]
+            table /= self._denominator
+            weights: np.ndarray = table.take(codes)
+            return weights
         weights = self._numerator.take(codes)
         weights *= self.idf[tid]  # (idf * tf (k1 + 1)) / (norm + tf), as rank-bm25 orders it
         weights /= self._denominator.take(codes)
@@ -147,13 +156,17 @@ class BM25Index:
     def evidence(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
         """Each passage's score above the baseline: the part earned by the terms it holds."""
         scores = np.zeros(self.size, dtype=np.float64)
-        for tid, weight in self._known(_as_weights(query)):
+        for n, (tid, weight) in enumerate(self._known(_as_weights(query))):
             contribution = self.term_weights(tid)
             if weight != 1.0:
                 contribution = weight * contribution
-            # np.add.at: the same additions in the same order as a fancy-index +=, in one
-            # pass instead of gather, add, scatter (about twice as fast on numpy 2).
-            np.add.at(scores, self.postings[self.indptr[tid] : self.indptr[tid + 1]], contribution)
+            postings = self.postings[self.indptr[tid] : self.indptr[tid + 1]]
+            if n:
+                # np.add.at: the same additions in the same order as a fancy-index +=, in
+                # one pass instead of gather, add, scatter (about twice as fast on numpy 2).
+                np.add.at(scores, postings, contribution)
+            else:
+                scores[postings] = contribution  # 0.0 + c is c (no weight is ever 0)
         return scores
 
     def baseline(self, query: Mapping[str, float] | Sequence[str]) -> float:
@@ -180,18 +193,19 @@ class BM25Index:
             return []
         constant = self.baseline(weighted)
         scores = np.zeros(self.size, dtype=np.float64)
-        parts = []
+        parts: list[np.ndarray] = []
         for tid, weight in known:
             contribution = self.term_weights(tid)
             if weight != 1.0:
                 contribution = weight * contribution
             postings = self.postings[self.indptr[tid] : self.indptr[tid + 1]]
-            np.add.at(scores, postings, contribution)  # see evidence()
+            if parts:
+                np.add.at(scores, postings, contribution)  # see evidence()
+            else:
+                scores[postings] = contribution  # 0.0 + c is c: the same bits, one pass
             parts.append(postings)
         if sum(p.shape[0] for p in parts) * DENSE_SELECTION >= self.size:
-            if constant:
-                scores += constant
-            return best_k_dense(scores, k, above=constant + 1e-12)
+            return _best_k_shifted(scores, constant, k, above=constant + 1e-12)
         candidates = parts[0] if len(parts) == 1 else np.concatenate(parts)
         values = scores[candidates] + constant if constant else scores[candidates]
         # A passage appears once per query term it holds, so the (k x terms)-th best value
@@ -545,6 +559,27 @@ def best_k_dense(scores: np.ndarray, k: int, above: float) -> list[tuple[int, fl
     return list(zip(positions.tolist(), scores[positions].tolist(), strict=True))
 
 
+def _best_k_shifted(evidence: np.ndarray, constant: float, k: int, above: float) -> list[tuple[int, float]]:
+    """best_k_dense(evidence + constant, k, above), adding the constant only where needed.
+
+    The floor is found on a sample of the shifted scores, as in _best_positions; then
+    fl(e + c) >= floor implies e >= floor - c, less a few ulps of rounding: that cut of
+    the evidence is a superset of the answer, and its shifted values (the very same
+    additions) are selected exactly."""
+    n = evidence.shape[0]
+    if not constant or n < SAMPLED_SELECTION or n // SAMPLE_STRIDE < k or k <= 0:
+        return best_k_dense(evidence + constant if constant else evidence, k, above)
+    sample = evidence[::SAMPLE_STRIDE] + constant
+    floor = float(-np.partition(-sample, k - 1)[k - 1])
+    slack = 4 * float(np.spacing(abs(floor) + abs(constant)))
+    positions = np.flatnonzero(evidence >= floor - constant - slack)
+    values = evidence[positions] + constant
+    kept = (values >= floor) & (values > above)
+    positions, values = positions[kept], values[kept]
+    best = _best_positions(values, k, above, sampled=False)
+    return list(zip(positions[best].tolist(), values[best].tolist(), strict=True))
+
+
 def best_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The k best (candidate, score) pairs, candidates given in ascending order: highest
     score first, ties in candidate order."""
@@ -552,18 +587,30 @@ def best_k(candidates: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int
     return list(zip(candidates[positions].tolist(), scores[positions].tolist(), strict=True))
 
 
-def _best_positions(scores: np.ndarray, k: int, above: float) -> np.ndarray:
+def _best_positions(scores: np.ndarray, k: int, above: float, sampled: bool = True) -> np.ndarray:
     """Positions of the k highest scores > `above`, best first, equal scores by position.
 
-    One partition finds the k-th best score; only the entries better than it, and the
-    first of those equal to it, are sorted exactly, so ties never depend on partition
-    order. (It partitions -scores for the k-th smallest: numpy's introselect is slow at
-    the far end of an array whose entries are mostly equal, as the no-match floor makes
-    them.)"""
+    A long vector is first cut down with a floor: the k-th best of every SAMPLE_STRIDE-th
+    entry is at most the k-th best of all, so every entry of the answer is at or above
+    it, and the few entries there are selected exactly (a partition of the whole vector
+    costs several times more at 1M passages). Otherwise one partition finds the k-th
+    best score; only the entries better than it, and the first of those equal to it, are
+    sorted exactly, so ties never depend on partition order. (It partitions -scores for
+    the k-th smallest: numpy's introselect is slow at the far end of an array whose
+    entries are mostly equal, as the no-match floor makes them.)"""
     n = scores.shape[0]
     k = min(k, n)
     if k <= 0:
         return np.empty(0, dtype=np.int64)
+    if sampled and n >= SAMPLED_SELECTION and n // SAMPLE_STRIDE >= k:
+        sample = -scores[::SAMPLE_STRIDE]
+        floor = -np.partition(sample, k - 1)[k - 1]
+        positions = np.flatnonzero(scores >= floor) if floor > above else np.flatnonzero(scores > above)
+        if positions.shape[0] > SAMPLED_SELECTION // 4:
+            # Many at the floor (ties, or a flat distribution): select exactly among them.
+            chosen: np.ndarray = positions[_best_positions(scores[positions], k, above, sampled=False)]
+            return chosen
+        return positions[np.lexsort((positions, -scores[positions]))[:k]]
     kth = -np.partition(-scores, k - 1)[k - 1] if k < n else -np.inf
     if kth > above:
         better = np.flatnonzero(scores > kth)

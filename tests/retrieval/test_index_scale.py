@@ -115,7 +115,10 @@ def test_passage_search_top_is_the_naive_sort(seed: int) -> None:
             assert [s for _, s in got] == [float(combined[i]) for i, _ in got]
 
 
-def test_selection_with_many_ties_and_a_floor() -> None:
+@pytest.mark.parametrize("sampled", [1 << 30, 8])  # a sampled floor first, on every long vector
+def test_selection_with_many_ties_and_a_floor(monkeypatch: pytest.MonkeyPatch, sampled: int) -> None:
+    monkeypatch.setattr(index_module, "SAMPLED_SELECTION", sampled)
+    monkeypatch.setattr(index_module, "SAMPLE_STRIDE", 3)
     rng = np.random.default_rng(3)
     for _ in range(50):
         n = int(rng.integers(1, 400))
@@ -127,6 +130,10 @@ def test_selection_with_many_ties_and_a_floor() -> None:
                 assert [i for i, _ in got] == expected
                 candidates = np.flatnonzero(scores > above)
                 assert [i for i, _ in best_k(candidates, scores[candidates], k)] == expected
+        spread = rng.normal(size=n) * rng.integers(0, 2, size=n)  # distinct values and zeros
+        for k in (1, 3, 10):
+            expected = naive_top(spread, spread > 0.1, k)
+            assert [i for i, _ in best_k_dense(spread, k, 0.1)] == expected
 
 
 @pytest.mark.parametrize("dense", [0, 10**9])
@@ -144,3 +151,14 @@ def test_top_selects_the_same_among_candidates_or_densely(
             got = index.top(query, k)
             assert [i for i, _ in got] == naive_top(scores, scores > floor + 1e-12, k)
             assert [s for _, s in got] == [float(scores[i]) for i, _ in got]
+
+
+def test_term_weights_from_the_code_table_are_the_same_bits() -> None:
+    index = BM25Index.build(zipf_corpus(41, 3_000))
+    n_codes = index.code_tf.shape[0]
+    dfs = np.diff(index.indptr)
+    assert (dfs >= n_codes).any() and (dfs < n_codes).any()  # both ways are used
+    for tid in range(len(index.vocabulary)):
+        codes = index.codes[index.indptr[tid] : index.indptr[tid + 1]]
+        direct = index._numerator.take(codes) * index.idf[tid] / index._denominator.take(codes)
+        assert index.term_weights(tid).tobytes() == direct.tobytes()
