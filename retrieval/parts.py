@@ -18,6 +18,8 @@ MIN_PART_TERMS = 1  # a fragment without a content word ("hi?") joins the next p
 
 def split_parts(text: str) -> list[str]:
     """The parts of a question, in order; one part when it has no several questions."""
+    if not _ENUMERATOR.search(text) and not _AFTER_QUESTION_MARK.search(text):
+        return [text]  # the common case: one question, nothing to analyze
     pieces: list[str] = []
     for chunk in _ENUMERATOR.split(text):
         pieces.extend(_AFTER_QUESTION_MARK.split(chunk))
