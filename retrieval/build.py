@@ -19,6 +19,7 @@ on arrays rather than objects:
 
 from __future__ import annotations
 
+import mmap
 import os
 import time
 from collections import deque
@@ -30,7 +31,13 @@ from typing import Any
 import numpy as np
 
 from retrieval.analyzer import TermTable
-from retrieval.documents import DocumentRecord, iter_records, jsonl_line_record, jsonl_lines
+from retrieval.documents import (
+    DocumentRecord,
+    duplicate_id_error,
+    iter_records,
+    jsonl_line_record,
+    jsonl_lines,
+)
 from retrieval.errors import CorpusError
 from retrieval.index import IndexBuilder, ReducedChunk, reduce_chunks
 from retrieval.memory import release_free_memory
@@ -100,7 +107,8 @@ def build_index(
     jobs = default_jobs() if jobs is None else max(1, jobs)
     if jobs > 1 and not (corpus.is_file() and corpus.stat().st_size >= PARALLEL_BYTES):
         jobs = 1
-    state = _Merge()
+    # The passages' texts never exceed the corpus's bytes (whitespace only shrinks).
+    state = _Merge(corpus.stat().st_size if corpus.is_file() else 1 << 20)
     read = 0
     for result in _results(corpus, jobs, times, state.table):
         started = time.perf_counter()
@@ -117,22 +125,30 @@ class BatchResult:
     """What one batch of documents contributes (computed in a worker, or in-process)."""
 
     ids: list[str]  # per document
-    titles: list[str]
+    titles: bytes  # UTF-8, one after another (no string per title in the main process)
+    title_lengths: np.ndarray
     extras: dict[int, tuple[Any, ...]]  # (url, authors, site) of the documents with one
     blob: bytes  # the passages' texts, UTF-8, one after another
     text_lengths: np.ndarray  # bytes per passage text
     passages_per_doc: np.ndarray
     headings: list[str | None]  # per passage
     sketches: Sketches
-    terms: list[str] | None  # the batch's own term numbering, or None for the shared table's
+    # A worker's batch: the terms its table numbered since its last batch (its ids are the
+    # worker table's numbers); None for the build's own table.
+    terms: list[str] | None
     passage_chunks: list[ReducedChunk]
     document_chunks: list[ReducedChunk]
     seconds: dict[str, float]
-    line_numbers: list[int] = field(default_factory=list)  # a worker's JSONL lines, for id checks
+    line_numbers: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # a worker's lines
+    worker: int = 0  # the worker process that numbered `terms`
 
 
-def process_batch(documents: list[DocumentRecord], table: TermTable, own_terms: bool) -> BatchResult:
-    """Split, sketch, analyze and reduce a batch of documents. Pure apart from `table`."""
+def process_batch(
+    documents: list[DocumentRecord], table: TermTable, new_terms_from: int | None = None
+) -> BatchResult:
+    """Split, sketch, analyze and reduce a batch of documents. Pure apart from `table`.
+    With `new_terms_from` (a worker's table), the result lists the table's terms from
+    that number on: those its ids may use for the first time."""
     times = BuildTimes()
     started = time.perf_counter()
     split = [split_text(doc.text) for doc in documents]
@@ -146,19 +162,16 @@ def process_batch(documents: list[DocumentRecord], table: TermTable, own_terms: 
     sketches = sketch_pieces(texts, *words)
     del words
     started = times.add("near-duplicates", started)
-    terms = None
-    if own_terms:  # number the batch's terms 0..n-1 and say which they are
-        used, inverse = np.unique(np.concatenate((passage_ids, document_ids)), return_inverse=True)
-        terms = [table.terms[t] for t in used.tolist()]
-        passage_ids, document_ids = inverse[: passage_ids.shape[0]], inverse[passage_ids.shape[0] :]
-    started = times.add("analyze", started)
+    terms = None if new_terms_from is None else table.terms[new_terms_from:]
     passage_chunks = reduce_chunks(passage_ids, passage_lengths)
     document_chunks = reduce_chunks(document_ids, document_lengths)
     started = times.add("index", started)
     encoded = [t.encode("utf-8") for t in texts]
+    titles = [d.title.encode("utf-8") for d in documents]
     result = BatchResult(
         ids=[d.id for d in documents],
-        titles=[d.title for d in documents],
+        titles=b"".join(titles),
+        title_lengths=np.fromiter(map(len, titles), dtype=np.int64, count=len(titles)),
         extras={
             n: (d.url, d.authors, d.site) for n, d in enumerate(documents) if d.url or d.authors or d.site
         },
@@ -176,15 +189,52 @@ def process_batch(documents: list[DocumentRecord], table: TermTable, own_terms: 
     return result
 
 
+class TextBlob:
+    """Bytes appended one after another in an anonymous private memory map of a given
+    capacity (grown, by copying, only if it is exceeded): only the pages written are
+    resident, where a bytearray grown to the same size over-allocates by up to an eighth
+    (55 MB for the texts of a million passages). Without mmap's flags (Windows), a
+    bytearray."""
+
+    def __init__(self, capacity: int) -> None:
+        self._map: mmap.mmap | bytearray = _anonymous_map(capacity)
+        self.size = 0
+
+    def extend(self, data: bytes | memoryview) -> None:
+        end = self.size + len(data)
+        if isinstance(self._map, bytearray):
+            self._map.extend(data)
+        elif end > len(self._map):
+            bigger = _anonymous_map(max(end, 2 * len(self._map)))
+            bigger[: self.size] = self._map[: self.size]
+            self._map.close()
+            self._map = bigger
+        if not isinstance(self._map, bytearray):
+            self._map[self.size : end] = data
+        self.size = end
+
+    def view(self) -> memoryview:
+        """The bytes written (read in place; the map lives as long as a view does)."""
+        return memoryview(self._map)[: self.size]
+
+
+def _anonymous_map(size: int) -> mmap.mmap | bytearray:
+    if not hasattr(mmap, "MAP_PRIVATE"):
+        return bytearray()
+    return mmap.mmap(-1, max(size, mmap.PAGESIZE), flags=mmap.MAP_PRIVATE)
+
+
 class _Merge:
     """The build's state in the main process: batches are merged in corpus order."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int) -> None:
         self.table = TermTable(piece_words)
         self.term_numbers: dict[str, int] = {}  # for batches with their own numbering
+        # Results come in the order batches were sent, so each worker's in its own order.
+        self.worker_terms: dict[int, np.ndarray] = {}
         self.passage_index, self.document_index = IndexBuilder(), IndexBuilder()
         self.rows = DocumentRows()
-        self.blob = bytearray()
+        self.blob = TextBlob(capacity)
         self.offsets: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
         self.owners: list[np.ndarray] = []
         self.numbers: list[np.ndarray] = []
@@ -196,20 +246,22 @@ class _Merge:
         for stage, seconds in result.seconds.items():
             times.seconds[stage] = times.seconds.get(stage, 0.0) + seconds
         term_map = None
-        if result.terms is not None:
+        if result.terms is not None:  # a worker's numbers of terms -> the build's
             numbers = self.term_numbers
-            term_map = np.fromiter(
+            new = np.fromiter(
                 (numbers.setdefault(t, len(numbers)) for t in result.terms),
                 dtype=np.int64,
                 count=len(result.terms),
             )
+            known = self.worker_terms.get(result.worker, np.empty(0, dtype=np.int64))
+            term_map = self.worker_terms[result.worker] = np.concatenate((known, new))
         release_free_memory()  # the batch's temporaries are gone: keep the resident size near the data
         for chunk in result.passage_chunks:
             self.passage_index.add_reduced(chunk, term_map)
         for chunk in result.document_chunks:
             self.document_index.add_reduced(chunk, term_map)
         first_doc = len(self.rows)
-        self.rows.extend(result.ids, result.titles, result.extras)
+        self.rows.extend(result.ids, result.titles, result.title_lengths, result.extras)
         self.blob.extend(result.blob)
         self.offsets.append(self.offsets[-1][-1] + np.cumsum(result.text_lengths))
         counts = result.passages_per_doc
@@ -228,14 +280,16 @@ class _Merge:
     def finish(self, times: BuildTimes) -> Built:
         started = time.perf_counter()
         offsets = np.concatenate(self.offsets)
-        blob = self.blob  # read in place (a copy would double the largest array)
+        self.offsets = []
+        blob = self.blob.view()  # read in place (a copy would double the largest array)
 
         def text_of(i: int) -> str:
-            return blob[offsets[i] : offsets[i + 1]].decode("utf-8")
+            return str(blob[offsets[i] : offsets[i + 1]], "utf-8")
 
         if not self.rows:
             raise ValueError("cannot index an empty corpus")
         sketches = Sketches.concatenate(self.sketches, consume=True)
+        release_free_memory()  # the batches' sketches, copied
         removed = removed_duplicates(sketches, text_of)
         del sketches
         keep = ~removed
@@ -244,6 +298,7 @@ class _Merge:
         # The memos are not needed any more; at 1M passages they hold ~1M pieces and terms.
         self.table.release()
         self.term_numbers.clear()
+        self.worker_terms.clear()
         release_free_memory()
         owner = np.concatenate(self.owners)
         passage_index = self.passage_index.finish(terms, keep=keep)
@@ -255,7 +310,10 @@ class _Merge:
         if removed.any():
             kept = np.flatnonzero(keep)
             starts, ends = offsets[kept], offsets[kept + 1]
-            blob = bytearray().join(blob[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
+            kept_blob = TextBlob(int((ends - starts).sum()))
+            for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+                kept_blob.extend(blob[s:e])
+            blob = kept_blob.view()
             kept_offsets = np.zeros(kept.shape[0] + 1, dtype=np.int64)
             np.cumsum(ends - starts, out=kept_offsets[1:])
         documents = LazyDocuments(self.rows)
@@ -280,18 +338,20 @@ def _results(corpus: Path, jobs: int, times: BuildTimes, table: TermTable) -> It
         started = time.perf_counter()
         for batch in _batches(iter_records(corpus)):
             times.add("load", started)
-            yield process_batch(batch, table, own_terms=False)
+            yield process_batch(batch, table)
             started = time.perf_counter()
         return
-    seen: dict[str, int] = {}
+    seen: set[str] = set()  # as iter_records: no line number kept per document
 
     def checked(result: BatchResult) -> BatchResult:
-        for doc_id, number in zip(result.ids, result.line_numbers, strict=True):
-            if doc_id in seen:
-                raise CorpusError(
-                    f"{corpus}:{number}: duplicate document id {doc_id!r} (also in {corpus}:{seen[doc_id]})"
-                )
-            seen[doc_id] = number
+        before = len(seen)
+        seen.update(result.ids)
+        if len(seen) != before + len(result.ids):  # a repeat, in this batch or with an earlier one
+            kept = seen.difference(result.ids)
+            for doc_id, number in zip(result.ids, result.line_numbers.tolist(), strict=True):
+                if doc_id in kept:
+                    raise duplicate_id_error(corpus, number, doc_id)
+                kept.add(doc_id)
         return result
 
     import multiprocessing  # here: a server building a small corpus never pays for it
@@ -313,18 +373,23 @@ def _results(corpus: Path, jobs: int, times: BuildTimes, table: TermTable) -> It
 
 
 _WORKER_TABLE: TermTable | None = None
+_WORKER_SENT = 0  # how many of the worker table's terms its results have listed
 
 
 def _worker(corpus: Path, lines: list[tuple[int, int, bytes]]) -> BatchResult:
-    global _WORKER_TABLE
+    global _WORKER_TABLE, _WORKER_SENT
     if _WORKER_TABLE is None:
         _WORKER_TABLE = TermTable(piece_words)
     started = time.perf_counter()
     documents = [d for d in (jsonl_line_record(corpus, *line) for line in lines) if d is not None]
     load = time.perf_counter() - started
-    result = process_batch(documents, _WORKER_TABLE, own_terms=True)
+    result = process_batch(documents, _WORKER_TABLE, new_terms_from=_WORKER_SENT)
+    _WORKER_SENT = len(_WORKER_TABLE.terms)  # what the next result need not list again
+    result.worker = os.getpid()
     result.seconds["load"] = result.seconds.get("load", 0.0) + load
-    result.line_numbers = [int(d.source.rsplit(":", 1)[1]) for d in documents]
+    result.line_numbers = np.fromiter(
+        (int(d.source.rsplit(":", 1)[1]) for d in documents), dtype=np.int64, count=len(documents)
+    )
     return result
 
 

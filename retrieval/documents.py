@@ -410,19 +410,29 @@ def iter_records(path: Path | str) -> Iterator[DocumentRecord]:
         for doc in load_corpus(path):
             yield DocumentRecord(doc.id, doc.title, doc.text, doc.url, doc.authors, doc.site, doc.source)
         return
-    seen: dict[str, int] = {}
+    # A set, not a dict of line numbers: a million int objects would stay scattered
+    # among the ids the build keeps. The first line is looked up again on a duplicate.
+    seen: set[str] = set()
     for number, offset, raw in jsonl_lines(path):
         record = jsonl_line_record(path, number, offset, raw)
         if record is None:
             continue
         if record.id in seen:
-            raise CorpusError(
-                f"{record.source}: duplicate document id {record.id!r} (also in {path}:{seen[record.id]})"
-            )
-        seen[record.id] = number
+            raise duplicate_id_error(path, number, record.id)
+        seen.add(record.id)
         yield record
     if not seen:
         raise CorpusError(f"{path}: the corpus is empty (no .md, .txt or JSONL documents)")
+
+
+def duplicate_id_error(path: Path, number: int, doc_id: str) -> CorpusError:
+    """The error for line `number` of a JSONL corpus repeating an earlier line's id."""
+    first = next(
+        n
+        for n, offset, raw in jsonl_lines(path)
+        if (record := jsonl_line_record(path, n, offset, raw)) is not None and record.id == doc_id
+    )
+    return CorpusError(f"{path}:{number}: duplicate document id {doc_id!r} (also in {path}:{first})")
 
 
 def jsonl_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:

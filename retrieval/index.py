@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
@@ -273,7 +274,11 @@ class BM25Index:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Plain numeric arrays (and the vocabulary as UTF-8 JSON bytes) for saving."""
-        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        terms = list(self.vocabulary)  # built (and loaded) in term order; sorted if not
+        numbers = np.fromiter(self.vocabulary.values(), dtype=np.int64, count=len(terms))
+        if not np.array_equal(numbers, np.arange(len(terms))):
+            terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        del numbers
         return {
             "idf": self.idf,
             "indptr": self.indptr,
@@ -391,7 +396,7 @@ class IndexBuilder:
         indptr = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         total = int(indptr[-1])
-        postings = np.empty(total, dtype=np.int32)
+        postings = _written_as_placed(total, np.int32)
         # Each posting's (tf, passage length) pair is coded as it is placed: the pairs are
         # gathered from the chunks first, so no tf array of the whole index is needed.
         chunk_lengths = self._lengths
@@ -420,7 +425,7 @@ class IndexBuilder:
             def lookup(k: np.ndarray) -> np.ndarray:
                 return np.searchsorted(keys, k)
 
-        codes = np.empty(total, dtype=np.uint16 if keys.shape[0] <= 1 << 16 else np.uint32)
+        codes = _written_as_placed(total, np.uint16 if keys.shape[0] <= 1 << 16 else np.uint32)
         cursor = indptr[:-1].copy()
         offset = 0
         placed = 0
@@ -436,7 +441,7 @@ class IndexBuilder:
             cursor[group_terms] += group_sizes
             offset += chunk.shape[0]
             placed += 1
-            if placed % 8 == 0:
+            if placed % 2 == 0:
                 release_free_memory()  # the placed chunks' memory, not kept beside the index
         self._lengths = []
         code_tf, code_length = (keys // width).astype(np.int32), (keys % width).astype(np.int32)
@@ -444,7 +449,8 @@ class IndexBuilder:
         idf = np.log((n_docs + 1) / df)  # rank-bm25 BM25Plus._calc_idf
         inverse = np.empty(n_terms, dtype=np.int64)
         inverse[self._local[self._local >= 0]] = np.flatnonzero(self._local >= 0)
-        vocabulary = {terms[g]: i for i, g in enumerate(inverse.tolist())}
+        # Through an object array: no list of a million Python ints beside the dict.
+        vocabulary = dict(zip(np.array(terms, dtype=object)[inverse].tolist(), range(n_terms), strict=True))
         params = {"k1": k1, "b": b, "delta": delta, "avgdl": avgdl}
         return BM25Index(vocabulary, idf, indptr, postings, codes, code_tf, code_length, lengths, params)
 
@@ -489,6 +495,19 @@ class IndexBuilder:
         mapped[mapped] = used[self._local[mapped]]
         self._local = np.where(mapped, renumber[np.maximum(self._local, 0)], -1)
         self._n_terms = int(used.sum())
+
+
+def _written_as_placed(n: int, dtype: type[np.generic]) -> np.ndarray:
+    """An uninitialised array whose memory becomes resident only as it is written.
+
+    numpy asks Linux for transparent huge pages for a large array, so the first chunk
+    laid out, which writes a few postings into every term's stretch, would make the
+    whole index resident at once, beside the chunks still waiting; in 4 kB pages of an
+    anonymous map it grows as the chunks are placed (and freed)."""
+    size = n * np.dtype(dtype).itemsize
+    if size < 1 << 22 or not hasattr(mmap, "MAP_PRIVATE"):
+        return np.empty(n, dtype=dtype)
+    return np.frombuffer(mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE), dtype=dtype, count=n)
 
 
 @dataclass

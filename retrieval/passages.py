@@ -270,6 +270,7 @@ _SHINGLE_FACTORS = (np.uint64(0x9E3779B1), np.uint64(0x85EBCA77), np.uint64(0xC2
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
 PAIRS_PER_STEP = 1 << 18  # candidate pairs bounded at a time (~50 MB of temporaries)
+CANDIDATE_PART_BITS = 2  # anchor-pair keys grouped in 4 parts of the key space, one at a time
 # bytes.translate table: after bytes.lower(), what normalise() keeps ([0-9a-z%+]) stays and
 # everything else becomes a space.
 _NORMALISED_BYTES = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c in b"%+") else 32 for c in range(256))
@@ -554,8 +555,18 @@ def _candidate_pairs(sk: Sketches, participants: np.ndarray) -> Iterator[tuple[n
             rows = np.flatnonzero(participants & (sk.n_anchors > q))
             key = sk.anchors[rows, p] * _MIX + sk.anchors[rows, q] * _MIX2
             parts.append(((key >> np.uint64(bits)) << np.uint64(bits)) | rows.astype(np.uint64))
-    packed = np.concatenate(parts)
-    del parts
+    # A part of the key space at a time (its top bits): equal keys are in one part, and
+    # the sort and run arrays of a million passages stay a quarter of their size.
+    top = np.uint64(64 - CANDIDATE_PART_BITS)
+    for part_number in range(1 << CANDIDATE_PART_BITS):
+        packed = np.concatenate([p[(p >> top) == np.uint64(part_number)] for p in parts])
+        if part_number == (1 << CANDIDATE_PART_BITS) - 1:
+            del parts
+        yield from _runs_pairs(packed, bits)
+
+
+def _runs_pairs(packed: np.ndarray, bits: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The (earlier, later) pairs within runs of equal keys of packed (key | passage)."""
     packed.sort()
     keys = packed >> np.uint64(bits)
     repeated = np.flatnonzero(keys[1:] == keys[:-1])
@@ -576,8 +587,10 @@ def _candidate_pairs(sk: Sketches, participants: np.ndarray) -> Iterator[tuple[n
     run_of = np.repeat(np.arange(run_start.shape[0]), run_size)
     position = np.arange(keys.shape[0])
     later_count = run_start[run_of] + run_size[run_of] - position - 1
+    del keys, start_flag, run_of, position
     members = np.flatnonzero(later_count > 0)
     counts = later_count[members]
+    del later_count
     total = np.cumsum(counts)
     done = 0
     while done < members.shape[0]:

@@ -25,7 +25,7 @@ from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast, overload
+from typing import Any, BinaryIO, overload
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class LazyPassages(Sequence[Passage]):
 
     def __init__(
         self,
-        blob: bytes | bytearray,
+        blob: bytes | bytearray | memoryview,
         offsets: np.ndarray,
         owner: np.ndarray,
         numbers: np.ndarray,
@@ -85,7 +85,7 @@ class LazyPassages(Sequence[Passage]):
     def __len__(self) -> int:
         return len(self._numbers)
 
-    def arrays(self) -> tuple[bytes | bytearray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    def arrays(self) -> tuple[bytes | bytearray | memoryview, np.ndarray, np.ndarray, np.ndarray, list[str]]:
         """(text blob, offsets, number in its document, section number, sections), for saving."""
         return self._blob, self._offsets, self._numbers, self._section_index, self._sections
 
@@ -101,7 +101,7 @@ class LazyPassages(Sequence[Passage]):
         i %= len(self)
         doc_id = self._doc_ids[int(self._owner[i])]
         section = int(self._section_index[i])
-        text = self._blob[int(self._offsets[i]) : int(self._offsets[i + 1])].decode("utf-8")
+        text = str(self._blob[int(self._offsets[i]) : int(self._offsets[i + 1])], "utf-8")
         return Passage.model_construct(
             id=f"{doc_id}#{int(self._numbers[i])}",
             doc_id=doc_id,
@@ -121,15 +121,15 @@ class DocumentRows(Sequence[tuple[Any, ...]]):
         self._title_ends = array("q")
         self._extras: dict[int, tuple[Any, ...]] = {}  # document -> (url, authors, site)
 
-    def extend(self, ids: list[str], titles: list[str], extras: dict[int, tuple[Any, ...]]) -> None:
-        """Add documents: `extras` by their number among these ones."""
+    def extend(
+        self, ids: list[str], titles: bytes, title_lengths: np.ndarray, extras: dict[int, tuple[Any, ...]]
+    ) -> None:
+        """Add documents: their titles UTF-8, one after another, and `extras` by their
+        number among these ones."""
         first = len(self.ids)
         self.ids.extend(ids)
-        encoded = [t.encode("utf-8") for t in titles]
-        self._title_ends.extend(
-            (len(self._titles) + np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)))).tolist()
-        )
-        self._titles.extend(b"".join(encoded))
+        self._title_ends.frombytes((len(self._titles) + np.cumsum(title_lengths, dtype=np.int64)).tobytes())
+        self._titles.extend(titles)
         self._extras.update((first + n, extra) for n, extra in extras.items())
 
     def __len__(self) -> int:
@@ -227,23 +227,43 @@ def save_index(parts: IndexParts, out: Path) -> None:
         passage_sections=section_index,
         passage_offsets=offsets,
         passage_texts=np.frombuffer(blob, dtype=np.uint8),
-        meta=np.frombuffer(_meta_json(meta), dtype=np.uint8),
     )
+    members: dict[str, np.ndarray | list[bytes]] = {**arrays, "meta": _meta_json(meta)}
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     with tmp.open("wb") as fh:
-        # cast: NumPy's stubs type savez's keywords as its own options (allow_pickle: bool).
-        np.savez(fh, **cast(dict[str, Any], arrays))
+        write_npz(fh, members)
     tmp.replace(out)
 
 
-def _meta_json(meta: dict[str, Any]) -> bytes:
-    """json.dumps(meta, ensure_ascii=False) as UTF-8, the same bytes, with a DocumentRows
-    table written a slice at a time (never as one list of a million rows, nor as one
-    string beside its encoding)."""
+def write_npz(fh: BinaryIO, members: dict[str, np.ndarray | list[bytes]]) -> None:
+    """np.savez(fh, **members): the same archive (stored, zip64, one .npy per member, a
+    version 1.0 header), with each array's bytes written in place rather than copied 16
+    MB at a time, and a member given as byte strings (uint8: the meta JSON) written one
+    after another, never joined."""
+    with zipfile.ZipFile(fh, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in members.items():
+            if isinstance(value, list):
+                header = np.lib.format.header_data_from_array_1_0(np.empty(0, dtype=np.uint8))
+                header["shape"] = (sum(map(len, value)),)
+                parts: list[bytes | memoryview] = list(value)
+            else:
+                array = np.ascontiguousarray(value)
+                header = np.lib.format.header_data_from_array_1_0(array)
+                parts = [memoryview(array.reshape(-1).data).cast("B")] if array.size else []
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array_header_1_0(member, header)
+                for part in parts:
+                    member.write(part)
+
+
+def _meta_json(meta: dict[str, Any]) -> list[bytes]:
+    """json.dumps(meta, ensure_ascii=False) as UTF-8, the same bytes in pieces, with a
+    DocumentRows table written a slice at a time (never as one list of a million rows,
+    nor as one string beside its encoding)."""
     rows = meta.get("documents")
     if not isinstance(rows, DocumentRows):
-        return json.dumps(meta, ensure_ascii=False).encode()
+        return [json.dumps(meta, ensure_ascii=False).encode()]
     parts: list[bytes] = []
     for n, (key, value) in enumerate(meta.items()):
         parts.append(f"{', ' if n else '{'}{json.dumps(key)}: ".encode())
@@ -255,7 +275,7 @@ def _meta_json(meta: dict[str, Any]) -> bytes:
             parts.append(f"{', ' if start else '['}{step[1:-1]}".encode())
         parts.append(b"]" if len(rows) else b"[]")
     parts.append(b"}")
-    return b"".join(parts)
+    return parts
 
 
 # -- loading ------------------------------------------------------------------------------

@@ -262,3 +262,12 @@ def test_workers_report_corpus_errors_as_one_process_does(tmp_path, monkeypatch:
         == str(two.value)
         == f"{broken}:51: not valid JSON (Expecting property name enclosed in double quotes, column 2)"
     )
+
+
+def test_text_blob_holds_what_was_appended_past_its_capacity() -> None:
+    blob = build_module.TextBlob(10)
+    pieces = [b"x" * 5000, "café ☕".encode(), b"", b"y" * 9000]
+    for piece in pieces:
+        blob.extend(piece)
+    assert bytes(blob.view()) == b"".join(pieces)
+    assert blob.size == sum(map(len, pieces))

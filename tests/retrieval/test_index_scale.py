@@ -8,6 +8,7 @@ passages with a Zipf-like vocabulary and deliberate ties.
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -162,3 +163,11 @@ def test_term_weights_from_the_code_table_are_the_same_bits() -> None:
         codes = index.codes[index.indptr[tid] : index.indptr[tid + 1]]
         direct = index._numerator.take(codes) * index.idf[tid] / index._denominator.take(codes)
         assert index.term_weights(tid).tobytes() == direct.tobytes()
+
+
+def test_saved_vocabulary_is_in_term_order_whatever_the_dict_order() -> None:
+    index = BM25Index.build(zipf_corpus(43, 200))
+    expected = json.loads(bytes(index.arrays()["vocabulary"]).decode())
+    assert [index.vocabulary[t] for t in expected] == list(range(len(expected)))
+    index.vocabulary = dict(reversed(list(index.vocabulary.items())))
+    assert json.loads(bytes(index.arrays()["vocabulary"]).decode()) == expected

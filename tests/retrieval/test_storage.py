@@ -422,9 +422,11 @@ def test_document_rows_hold_and_save_what_a_list_of_rows_does(monkeypatch: pytes
     table = storage.DocumentRows()
     for start in (0, 2, 3):  # three batches, extras numbered within each
         batch = rows[start : {0: 2, 2: 3, 3: 5}[start]]
+        titles = [r[1].encode() for r in batch]
         table.extend(
             [r[0] for r in batch],
-            [r[1] for r in batch],
+            b"".join(titles),
+            np.array([len(t) for t in titles]),
             {n: r[2:] for n, r in enumerate(batch) if r[2] or r[3] or r[4]},
         )
     assert list(table) == rows
@@ -432,5 +434,28 @@ def test_document_rows_hold_and_save_what_a_list_of_rows_does(monkeypatch: pytes
     assert storage.LazyDocuments(table).ids == ["a", "b", "c", "d", "e"]
     monkeypatch.setattr(storage, "ROWS_PER_JSON_STEP", 2)  # every step boundary
     meta = {"magic": "m", "documents": rows, "sections": ["x"], "synonyms": [["a", "b"]]}
-    assert storage._meta_json({**meta, "documents": table}) == json.dumps(meta, ensure_ascii=False).encode()
-    assert storage._meta_json({"documents": storage.DocumentRows()}) == b'{"documents": []}'
+    pieces = storage._meta_json({**meta, "documents": table})
+    assert b"".join(pieces) == json.dumps(meta, ensure_ascii=False).encode()
+    assert b"".join(storage._meta_json({"documents": storage.DocumentRows()})) == b'{"documents": []}'
+
+
+def test_write_npz_writes_what_savez_does(tmp_path: Path) -> None:
+    from retrieval import storage
+
+    arrays = {
+        "ints": np.arange(10, dtype=np.int32),
+        "floats": np.linspace(0, 1, 7),
+        "empty": np.empty(0, dtype=np.uint16),
+        "strided": np.arange(20, dtype=np.int64)[::3],
+        "text": np.frombuffer("café".encode(), dtype=np.uint8),
+    }
+    ours, theirs = tmp_path / "ours.npz", tmp_path / "theirs.npz"
+    with ours.open("wb") as fh:
+        storage.write_npz(fh, {**arrays, "meta": [b'{"a": ', b"1}"]})
+    np.savez(theirs, **arrays, meta=np.frombuffer(b'{"a": 1}', dtype=np.uint8))
+    with zipfile.ZipFile(ours) as a, zipfile.ZipFile(theirs) as b:
+        assert [(i.filename, i.file_size, i.compress_type) for i in a.infolist()] == [
+            (i.filename, i.file_size, i.compress_type) for i in b.infolist()
+        ]
+        for info in a.infolist():
+            assert a.read(info.filename) == b.read(info.filename)
