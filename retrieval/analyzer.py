@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Literal, overload
 
 import numpy as np
@@ -42,6 +42,9 @@ _POSSESSIVE = re.compile(r"['’]s$")
 _ACRONYM_PLURAL = re.compile(r"^[A-Z][A-Z0-9]+s$")
 
 _stemmer = Stemmer.Stemmer("english")
+# The same stemmer without PyStemmer's cache, for an index build's new words (each seen
+# once: the cache's bookkeeping made stemming them 4x slower).
+_batch_stemmer = Stemmer.Stemmer("english", 0)
 
 
 # British spellings folded to American before stemming, so "specialise" meets
@@ -367,19 +370,19 @@ class TermTable:
         # A piece of letters and digits only (most) is its own one token.
         tokenized = [[p.decode()] if p.isalnum() else _TOKEN.findall(p.decode()) for p in fresh]
         self._piece_terms = np.concatenate((self._piece_terms, self._codes(tokenized)))
-        word_codes = np.zeros(len(fresh), dtype=np.int64)
-        if self._words is not None:
-            for k, values in enumerate(self._words(fresh)):
-                if len(values) == 1:
-                    word_codes[k] = values[0]
-                elif values:
-                    word_codes[k] = -1 - len(self._several_words)
-                    self._several_words.append(np.array(values, dtype=np.int64))
-        self._piece_words = np.concatenate((self._piece_words, word_codes))
+        if self._words is None:
+            word_codes = [0] * len(fresh)
+        else:
+            word_codes = [
+                values[0] if len(values) == 1 else self._several_code(values, self._several_words, 0, 1)
+                for values in self._words(fresh)
+            ]
+        self._piece_words = np.concatenate((self._piece_words, np.array(word_codes, dtype=np.int64)))
 
     def _codes(self, tokenized: list[list[str]]) -> np.ndarray:
         """The term code of each new piece, from its raw tokens."""
-        tokens = sorted({t for piece in tokenized for t in piece})  # sorted: numbering free of hash order
+        # In order of appearance: the numbering never depends on hash order.
+        tokens = list(dict.fromkeys(chain.from_iterable(tokenized)))
         term_ids = self._term_ids
         ids: dict[str, int] = {}
         for token, term in zip(tokens, _terms(tokens), strict=True):
@@ -391,20 +394,25 @@ class TermTable:
                 number = term_ids[term] = len(self.terms)
                 self.terms.append(term)
             ids[token] = number
-        codes = np.empty(len(tokenized), dtype=np.int64)
-        for k, piece in enumerate(tokenized):
-            if len(piece) == 1:
-                codes[k] = ids[piece[0]]
-                continue
-            numbers = [ids[t] for t in piece if ids[t] >= 0]
-            if len(numbers) == 1:
-                codes[k] = numbers[0]
-            elif not numbers:
-                codes[k] = -1
-            else:
-                codes[k] = -2 - len(self._several)
-                self._several.append(np.array(numbers, dtype=np.int32))
-        return codes
+        several = self._several
+        codes = [
+            ids[piece[0]]
+            if len(piece) == 1
+            else self._several_code([ids[t] for t in piece if ids[t] >= 0], several, -1, 2)
+            for piece in tokenized
+        ]
+        return np.array(codes, dtype=np.int64)
+
+    @staticmethod
+    def _several_code(values: list[int], several: list[np.ndarray], none: int, base: int) -> int:
+        """The code of a piece with `values` (not exactly one): `none` for no values, else
+        -base - k for the k-th entry of `several`, appended here."""
+        if not values:
+            return none
+        if len(values) == 1:
+            return values[0]
+        several.append(np.array(values, dtype=np.int32 if base == 2 else np.int64))
+        return -base - (len(several) - 1)
 
 
 def _expand(
@@ -439,12 +447,15 @@ def _terms(tokens: list[str]) -> list[str | None]:
     and Snowball stems the whole list in one call. The same terms, several times faster."""
     word = _word.__wrapped__  # uncached: an index build's tokens would only fill the cache
     words = [t if t.isascii() and t.isdigit() else word(t) for t in tokens]
-    content = [w for w in words if w not in STOPWORDS]
-    british = []
-    for w in content:
-        if "is" in w or "ys" in w or "our" in w:  # every _BRITISH pattern needs one of these
-            for pattern, replacement in _BRITISH:
-                w = pattern.sub(replacement, w)
-        british.append(w)
-    stems = iter(_stemmer.stemWords(british))
+    # Every _BRITISH pattern needs one of "is", "ys", "our".
+    british = [
+        _americanize(w) if "is" in w or "ys" in w or "our" in w else w for w in words if w not in STOPWORDS
+    ]
+    stems = iter(_batch_stemmer.stemWords(british))
     return [None if w in STOPWORDS else next(stems) for w in words]
+
+
+def _americanize(word: str) -> str:
+    for pattern, replacement in _BRITISH:
+        word = pattern.sub(replacement, word)
+    return word

@@ -5,16 +5,23 @@ PassageSearch.build in retrieval.engine), with the same output passage for passa
 score for score (tests/retrieval/test_build.py), but run a batch of documents at a time
 on arrays rather than objects:
 
-- documents are read one at a time (a JSONL file line by line) and kept only as the
-  rows a hit shows (id, title, url, authors, site); their text is dropped once split;
-- passages go straight into one UTF-8 blob with offsets (storage.LazyPassages), never
-  into Passage objects;
-- analysis numbers every raw token once (analyzer.TermTable) and indexes term numbers;
-  each batch is reduced to compact postings at once (index.IndexBuilder), so the whole
-  corpus never exists as a token list;
-- near-duplicates are found from per-passage sketches (passages.sketch and
+- documents are read one at a time (a JSONL file line by line) as DocumentRecord
+  tuples, and kept only as the rows a hit shows (storage.DocumentRows: id, title, url,
+  authors, site); their text is dropped once split;
+- passages go straight into one UTF-8 blob with offsets (TextBlob, then
+  storage.LazyPassages), never into Passage objects;
+- analysis cuts a batch's text into pieces in numpy and analyzes each distinct piece
+  once (analyzer.TermTable); the same pass gives the near-duplicate word hashes
+  (passages.piece_words); each batch is reduced to compact postings at once
+  (index.IndexBuilder), so the whole corpus never exists as a token list;
+- near-duplicates are found from per-passage sketches (passages.sketch_pieces and
   removed_duplicates) after the last batch, and their postings dropped when the passage
-  index is laid out.
+  index is laid out;
+- memory freed between steps is given back to the system (memory.release_free_memory),
+  so the peak is the data's, not the temporaries'.
+
+At a million passages most of the peak is what the engine keeps: the texts and the two
+indexes (bench.startup --build-sizes measures it).
 """
 
 from __future__ import annotations

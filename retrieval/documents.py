@@ -340,7 +340,7 @@ def _record(
         if not title_fallback:
             raise CorpusError(f"{source}: missing title (every document needs a non-empty title)")
         title = doc_id  # a wiki export or a benchmark may leave a title empty
-    if not body.strip():
+    if not body or body.isspace():  # (not body.strip(), without copying the text)
         raise CorpusError(f"{source}: empty body (the document has no text)")
     authors = meta.get("authors") or []
     if isinstance(authors, str):
@@ -352,7 +352,7 @@ def _record(
         " ".join(title.split()),
         body.strip("\n"),
         _text_field(meta, "url", source) or None,
-        tuple(a.strip() for a in authors if a.strip()),
+        tuple(a.strip() for a in authors if a.strip()) if authors else (),
         _text_field(meta, "site", source) or None,
         source,
     )

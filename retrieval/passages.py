@@ -119,12 +119,28 @@ def split_document(doc: Document) -> list[Passage]:
     ]
 
 
+def _folded(line: str) -> bool:
+    """Whether a one-line text holds single spaces only, between words: ASCII, no space
+    at either end, no double space, tab or unit separator (the other ASCII whitespace
+    separates lines), so that it equals " ".join(line.split())."""
+    return (
+        line.isascii()
+        and line[:1] > " "
+        and line[-1:] > " "
+        and "  " not in line
+        and "\t" not in line
+        and "\x1f" not in line
+    )
+
+
 def split_text(text: str) -> list[tuple[str | None, str]]:
     """(section heading, passage text) of each passage of a document's text, in order."""
     lines = text.splitlines()
     if len(lines) <= 1:
         # One line (most of a wiki export or a benchmark corpus): one paragraph, unless the
         # line is a heading; what the general path below gives, without its bookkeeping.
+        if _folded(text) and text.count(" ") < MAX_WORDS and not ("#" in text and _HEADING.match(text)):
+            return [(None, text)]  # already " ".join(text.split()); its spaces count its words
         words = text.split()
         if not words or ("#" in text and _HEADING.match(text)):
             return []
@@ -348,7 +364,13 @@ def piece_words(pieces: list[bytes]) -> list[list[int]]:
     # No memo here: the table remembers each piece's values, and a word memo of a large
     # corpus's whole vocabulary would outlive the build.
     crc32 = zlib.crc32
-    return [[crc32(w) | 1 for w in p.lower().translate(_NORMALISED_BYTES).split()] for p in pieces]
+    return [
+        # Letters and digits only (most pieces): the piece, lower-cased, is its one word.
+        [crc32(p.lower()) | 1]
+        if p.isalnum()
+        else [crc32(w) | 1 for w in p.lower().translate(_NORMALISED_BYTES).split()]
+        for p in pieces
+    ]
 
 
 def sketch(texts: Sequence[str]) -> Sketches:

@@ -271,3 +271,13 @@ def test_text_blob_holds_what_was_appended_past_its_capacity() -> None:
         blob.extend(piece)
     assert bytes(blob.view()) == b"".join(pieces)
     assert blob.size == sum(map(len, pieces))
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab #.A1\t\x1f\xa0é   ")), max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_an_already_folded_line_splits_as_its_words_do(text: str) -> None:
+    # The one-line path before the shortcut for text that is already single-spaced.
+    words = text.split()
+    heading = "#" in text and passages_module._HEADING.match(text)
+    if len(words) <= passages_module.MAX_WORDS:
+        assert passages_module.split_text(text) == ([] if not words or heading else [(None, " ".join(words))])
