@@ -47,6 +47,11 @@ class ChatRules(BaseModel):
     addressees: frozenset[str] = frozenset()
 
     @cached_property
+    def filler_starts(self) -> frozenset[str]:
+        """First words of the fillers: most words start none, and need no longer look."""
+        return frozenset(f[0] for f in self.fillers)
+
+    @cached_property
     def longest_filler(self) -> int:
         # Once per rules object, not once per question (it walks every filler).
         return max((len(f) for f in self.fillers), default=0)
@@ -140,13 +145,17 @@ def clean_chat(
             removed.append(tokens[i])
             i += 1
             continue
-        size = next(
-            (
-                n
-                for n in range(min(longest, len(tokens) - i), 0, -1)
-                if tuple(lowered[i : i + n]) in rules.fillers
-            ),
-            0,
+        size = (
+            next(
+                (
+                    n
+                    for n in range(min(longest, len(tokens) - i), 0, -1)
+                    if tuple(lowered[i : i + n]) in rules.fillers
+                ),
+                0,
+            )
+            if lowered[i] in rules.filler_starts
+            else 0
         )
         if size:
             removed.append(" ".join(tokens[i : i + size]))

@@ -73,8 +73,10 @@ class PassageSearch:
         own, context = self._parts(concepts, weights)
         # Only passages that themselves match are answers; combine the two scores for
         # those alone (the same sum, element by element, as evidence()).
+        # (On a boolean array: numpy's nonzero() is ten times slower on the floats themselves.)
         candidates = np.flatnonzero(own > 1e-12)
-        combined = own[candidates] + DOCUMENT_WEIGHT * context[self.owner[candidates]]
+        around = context[self.owner[candidates]]
+        combined = own[candidates] + (around if DOCUMENT_WEIGHT == 1.0 else DOCUMENT_WEIGHT * around)
         return best_k(candidates, combined, k)
 
     def _parts(
