@@ -153,9 +153,10 @@ class Speller:
 
     def _expand(self, word: str) -> str | None:
         """The most used corpus word that `word` truncates."""
-        start = bisect.bisect_left(self._sorted, word)
+        words = self._sorted
         best: tuple[int, str] | None = None
-        for candidate in self._sorted[start:]:
+        for at in range(bisect.bisect_left(words, word), len(words)):  # no copy of the list's rest
+            candidate = words[at]
             if not candidate.startswith(word):
                 break
             if len(candidate) - len(word) >= TRUNCATION_GAP:
