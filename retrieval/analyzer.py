@@ -246,8 +246,8 @@ class TermTable:
 
         A piece of up to 16 bytes is its own key (two little-endian uint64 words,
         zero-padded: no piece holds a zero byte), and one sort of the batch's keys gives
-        its distinct pieces; only those meet the memo (a dict of Python ints). Longer
-        pieces (rare) go through a dict of bytes."""
+        its distinct pieces; only those meet the memo (sorted arrays: _short_lookup).
+        Longer pieces (rare) go through a dict of bytes."""
         blob = text.translate(_PIECE_BYTES)
         size = len(blob)
         padded = np.zeros(size + 16, dtype=np.uint8)
@@ -374,7 +374,7 @@ class TermTable:
             word_codes = [0] * len(fresh)
         else:
             word_codes = [
-                values[0] if len(values) == 1 else self._several_code(values, self._several_words, 0, 1)
+                values[0] if len(values) == 1 else _several_code(values, self._several_words, 0, 1)
                 for values in self._words(fresh)
             ]
         self._piece_words = np.concatenate((self._piece_words, np.array(word_codes, dtype=np.int64)))
@@ -398,21 +398,21 @@ class TermTable:
         codes = [
             ids[piece[0]]
             if len(piece) == 1
-            else self._several_code([ids[t] for t in piece if ids[t] >= 0], several, -1, 2)
+            else _several_code([ids[t] for t in piece if ids[t] >= 0], several, -1, 2)
             for piece in tokenized
         ]
         return np.array(codes, dtype=np.int64)
 
-    @staticmethod
-    def _several_code(values: list[int], several: list[np.ndarray], none: int, base: int) -> int:
-        """The code of a piece with `values` (not exactly one): `none` for no values, else
-        -base - k for the k-th entry of `several`, appended here."""
-        if not values:
-            return none
-        if len(values) == 1:
-            return values[0]
-        several.append(np.array(values, dtype=np.int32 if base == 2 else np.int64))
-        return -base - (len(several) - 1)
+
+def _several_code(values: list[int], several: list[np.ndarray], none: int, base: int) -> int:
+    """The code of a piece with `values`: the value if there is one, `none` if there are
+    none, else -base - k for the k-th entry of `several`, appended here."""
+    if not values:
+        return none
+    if len(values) == 1:
+        return values[0]
+    several.append(np.array(values, dtype=np.int64))
+    return -base - (len(several) - 1)
 
 
 def _expand(
