@@ -67,8 +67,13 @@ class ChatText(BaseModel):
     rewritten: tuple[tuple[str, str], ...] = ()
 
 
+def _fold(token: str) -> str:
+    """A token as the lists spell it: lower case, typographic apostrophe made plain."""
+    return token.lower().replace("’", "'")
+
+
 def _words(phrase: str) -> tuple[str, ...]:
-    return tuple(t.lower().replace("’", "'") for t in _TOKEN.findall(phrase))
+    return tuple(map(_fold, _TOKEN.findall(phrase)))
 
 
 def _lines(text: str) -> Iterable[tuple[int, str]]:
@@ -133,7 +138,7 @@ def clean_chat(
     """
     removed: list[str] = _MENTION.findall(text)
     tokens = _TOKEN.findall(strip_formatting(_MENTION.sub(" ", text)))
-    lowered = [t.lower().replace("’", "'") for t in tokens]
+    lowered = [_fold(t) for t in tokens]
     own_names = {n.lower().lstrip("@") for n in names if n.strip()}
     kept: list[str] = []
     rewritten: list[tuple[str, str]] = []

@@ -56,7 +56,7 @@ def _edits(word: str) -> set[str]:
     """Every string one edit (delete, swap of neighbours, substitute, insert) from `word`."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     return (
-        {a + b[1:] for a, b in splits if b}
+        _deletes(word)
         | {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
         | {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
         | {a + c + b for a, b in splits for c in _LETTERS}
@@ -126,40 +126,36 @@ class Speller:
         index = self._built()
         limit = 2 if len(word) >= LONG_WORD else 1
         candidates = {c for key in (word, *_deletes(word)) for c in index.get(key, ())}
-        best: tuple[int, int, str] | None = None
-        for candidate in candidates:
-            distance = OSA.distance(word, candidate, score_cutoff=limit)
-            if distance <= limit:
-                key = (distance, -self._frequency(candidate), candidate)
-                best = key if best is None or key < best else best
-        return best[2] if best else None
+        close = [
+            (distance, -self._frequency(c), c)
+            for c in candidates
+            if (distance := OSA.distance(word, c, score_cutoff=limit)) <= limit
+        ]
+        return min(close)[2] if close else None
 
     def _split(self, word: str) -> str | None:
-        """A compound of two corpus words (or a corpus word and a stopword), as two words;
-        of several splits, the one whose rarer part the corpus uses most."""
+        """A compound of two English words the corpus uses (or one and a stopword), as two
+        words; of several splits, the first whose rarer part the corpus uses most."""
         if len(word) < MIN_COMPOUND:
             return None
-        best: tuple[int, str] | None = None
+        splits = []
         for at in range(MIN_PART, len(word) - MIN_PART + 1):
             left, right = word[:at], word[at:]
             known = [p for p in (left, right) if p not in STOPWORDS]
             # Each part a stopword or an English word the corpus uses: never a chance pair
             # of fragments ("neuralation" is no "neural" + "ation").
-            if not known or not all(p in self._words and is_english(p) for p in known):
-                continue
-            key = (min(self._frequency(p) for p in known), f"{left} {right}")
-            best = key if best is None or key[0] > best[0] else best
-        return best[1] if best else None
+            if known and all(p in self._words and is_english(p) for p in known):
+                splits.append((min(self._frequency(p) for p in known), f"{left} {right}"))
+        return max(splits, key=lambda s: s[0])[1] if splits else None
 
     def _expand(self, word: str) -> str | None:
-        """The most used corpus word that `word` truncates."""
+        """The most used corpus word that `word` truncates (the first, alphabetically, of equals)."""
         words = self._sorted
-        best: tuple[int, str] | None = None
+        longer = []
         for at in range(bisect.bisect_left(words, word), len(words)):  # no copy of the list's rest
             candidate = words[at]
             if not candidate.startswith(word):
                 break
             if len(candidate) - len(word) >= TRUNCATION_GAP:
-                key = (self._frequency(candidate), candidate)
-                best = key if best is None or key[0] > best[0] else best
-        return best[1] if best else None
+                longer.append((self._frequency(candidate), candidate))
+        return max(longer, key=lambda c: c[0])[1] if longer else None
