@@ -42,17 +42,20 @@ def passes(figures: list[GateFigures], strictness: float) -> bool:
 
 def question_sets(quick: bool) -> list[tuple[str, Engine, Figures, Figures]]:
     """(name, engine, answerable figures, off-topic figures) for every set."""
-    engine = Engine.from_corpus()
-    files = [
-        ("dev set", SHARED / "eval" / "dev_questions.json"),
-        ("chat set", SHARED / "eval" / "chat_questions.json"),
-        ("ours", ROOT / "tests" / "data" / "questions.json"),
-        ("ours, chat style", ROOT / "tests" / "data" / "chat_style.json"),
+    bundled = Engine.from_corpus()
+    data = ROOT / "tests" / "data"
+    files = [  # (name, question file, the engine of its corpus)
+        ("dev set", SHARED / "eval" / "dev_questions.json", lambda: bundled),
+        ("chat set", SHARED / "eval" / "chat_questions.json", lambda: bundled),
+        ("ours", data / "questions.json", lambda: bundled),
+        ("ours, chat style", data / "chat_style.json", lambda: bundled),
+        ("handbook", data / "handbook_questions.json", lambda: Engine.from_corpus(data / "handbook")),
     ]
     out = []
-    for name, path in files:
+    for name, path, engine_of in files:
         if not path.exists():
             continue
+        engine = engine_of()
         qf = load_question_file(path)
         out.append(
             (
@@ -60,18 +63,6 @@ def question_sets(quick: bool) -> list[tuple[str, Engine, Figures, Figures]]:
                 engine,
                 [engine.gate_figures(q.q) for q in qf.questions],
                 [engine.gate_figures(q.q) for q in qf.off_topic],
-            )
-        )
-    handbook = ROOT / "tests" / "data" / "handbook"
-    if handbook.is_dir():
-        hb = Engine.from_corpus(handbook)
-        qf = load_question_file(ROOT / "tests" / "data" / "handbook_questions.json")
-        out.append(
-            (
-                "handbook",
-                hb,
-                [hb.gate_figures(q.q) for q in qf.questions],
-                [hb.gate_figures(q.q) for q in qf.off_topic],
             )
         )
     if not quick and (SCIFACT / "corpus.jsonl").exists():

@@ -39,7 +39,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
@@ -72,7 +71,6 @@ CHECKED_QUERIES = 5
 WARM_UP = 3
 TOP_K = 10
 SEED = 20261122
-T = TypeVar("T", list[str], str)
 
 
 def sentence_tokens() -> list[list[str]]:
@@ -97,25 +95,31 @@ def _sentences() -> list[tuple[list[str], str]]:
     return out
 
 
-def build_corpus(size: int, sentences: list[T]) -> list[T]:
-    """`size` distinct passages of three sentences each, the same for a given size every run
-    (token lists joined, or raw texts joined with spaces: the same draws either way)."""
+def build_corpus(size: int, sentences: list[list[str]]) -> list[list[str]]:
+    """`size` distinct passages of three sentences' tokens each, the same for a given size every run."""
+    return [sentences[a] + sentences[b] + sentences[c] for a, b, c in draws(size, len(sentences))]
+
+
+def build_texts(size: int, sentences: list[str]) -> list[str]:
+    """The same passages as build_corpus() as raw text (the sentences joined with spaces)."""
+    return [f"{sentences[a]} {sentences[b]} {sentences[c]}" for a, b, c in draws(size, len(sentences))]
+
+
+def draws(size: int, n: int) -> list[tuple[int, int, int]]:
+    """`size` distinct triples of sentence numbers below n, seeded by the size."""
     rng = random.Random(SEED + size)
-    n = len(sentences)
-    seen: set[int] = set()
-    corpus: list[list[str]] = []
+    seen: set[tuple[int, int, int]] = set()
+    triples: list[tuple[int, int, int]] = []
     bar = Bar(size, f"corpus {size:,}")
-    while len(corpus) < size:
-        a, b, c = rng.randrange(n), rng.randrange(n), rng.randrange(n)
-        key = (a * n + b) * n + c
-        if key in seen:
+    while len(triples) < size:
+        triple = (rng.randrange(n), rng.randrange(n), rng.randrange(n))
+        if triple in seen:
             continue
-        seen.add(key)
-        first, second, third = sentences[a], sentences[b], sentences[c]
-        corpus.append(f"{first} {second} {third}" if isinstance(first, str) else first + second + third)  # type: ignore[operator]
-        bar.update(len(corpus))
+        seen.add(triple)
+        triples.append(triple)
+        bar.update(len(triples))
     bar.close()
-    return corpus
+    return triples
 
 
 def reference_file(size: int) -> Path:
@@ -174,7 +178,7 @@ def measure_ask(size: int, n_queries: int) -> dict:
 
     from retrieval import Engine
 
-    texts = build_corpus(size, sentence_texts())
+    texts = build_texts(size, sentence_texts())
     questions = scifact_test_questions()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "corpus.jsonl"

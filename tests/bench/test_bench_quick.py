@@ -68,7 +68,7 @@ def test_scale_corpus_is_deterministic_and_distinct() -> None:
 def test_scale_ask_row_draws_the_same_passages_as_raw_text() -> None:
     tokens = [[f"s{i}", "w"] for i in range(40)]
     texts = [f"S{i} w." for i in range(40)]
-    as_tokens, as_text = scale.build_corpus(300, tokens), scale.build_corpus(300, texts)
+    as_tokens, as_text = scale.build_corpus(300, tokens), scale.build_texts(300, texts)
     assert [" ".join(t) for t in as_tokens] == [
         " ".join(w.strip(".").lower() for w in text.split()) for text in as_text
     ]
