@@ -110,9 +110,11 @@ class Engine:
         return self.profile.description
 
     def warm(self) -> None:
-        """Load what the first question would otherwise wait for (the English list, the speller)."""
+        """Load what the first question would otherwise wait for (the English list, the speller,
+        the compiled search loops of a large index)."""
         english.warm()
         self.speller.warm()
+        self.search.passages.warm()
 
     @property
     def speller(self) -> Speller:

@@ -54,6 +54,10 @@ DENSE_SELECTION = 4  # top() partitions the whole score vector when postings x t
 DENSE_CODE_TABLE = 1 << 24  # (tf, length) pairs looked up in a dense table up to this many
 SAMPLED_SELECTION = 1 << 16  # top-k of a longer score vector starts from a sampled floor
 SAMPLE_STRIDE = 16
+# From this many passages top() runs the compiled loops of retrieval.kernels (same results,
+# about twice as fast at 100k, nearly three times at 1M); below, a question takes well
+# under a tenth of a millisecond either way, not worth numba's import (about a second).
+KERNEL_MIN_PASSAGES = 50_000
 
 
 class BM25Index:
@@ -156,8 +160,13 @@ class BM25Index:
 
     def evidence(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
         """Each passage's score above the baseline: the part earned by the terms it holds."""
+        known = self._known(_as_weights(query))
+        if self.size >= KERNEL_MIN_PASSAGES and known and kernels_available():
+            from retrieval import kernels
+
+            return kernels.scores(self.size, *self._kernel_arguments(known))
         scores = np.zeros(self.size, dtype=np.float64)
-        for n, (tid, weight) in enumerate(self._known(_as_weights(query))):
+        for n, (tid, weight) in enumerate(known):
             contribution = self.term_weights(tid)
             if weight != 1.0:
                 contribution = weight * contribution
@@ -193,6 +202,8 @@ class BM25Index:
         if not known or k <= 0:
             return []
         constant = self.baseline(weighted)
+        if self.size >= KERNEL_MIN_PASSAGES and kernels_available():
+            return self.top_compiled(known, constant, k)
         scores = np.zeros(self.size, dtype=np.float64)
         parts: list[np.ndarray] = []
         for tid, weight in known:
@@ -223,6 +234,40 @@ class BM25Index:
         candidates, picked = candidates[eligible], picked[eligible]
         order = np.lexsort((candidates, -picked))[:k]
         return list(zip(candidates[order].tolist(), picked[order].tolist(), strict=True))
+
+    def warm(self) -> None:
+        """Compile (or load from numba's cache) the search loops now when top() will use
+        them, so the first question does not wait for it."""
+        if self.size >= KERNEL_MIN_PASSAGES and self.vocabulary and kernels_available():
+            self.top_compiled([(0, 1.0)], 0.0, 1)
+            self.evidence({next(iter(self.vocabulary)): 1.0})
+
+    def top_compiled(
+        self, known: Sequence[tuple[int, float]], constant: float, k: int
+    ) -> list[tuple[int, float]]:
+        """top() through retrieval.kernels: (term id, query weight) pairs and the baseline
+        constant in, the same (passage, score) list out (tests/retrieval/test_kernels.py)."""
+        from retrieval import kernels
+
+        return kernels.top(self.size, *self._kernel_arguments(known), constant, k)
+
+    def _kernel_arguments(
+        self, known: Sequence[tuple[int, float]]
+    ) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
+    ]:
+        """The arrays retrieval.kernels reads for the (term id, query weight) pairs."""
+        tids = np.fromiter((t for t, _ in known), dtype=np.int64, count=len(known))
+        return (
+            np.asarray(self.postings),  # a loaded index's memory maps, as plain arrays
+            np.asarray(self.codes),
+            self.indptr[tids],
+            self.indptr[tids + 1],
+            self.idf[tids],
+            np.fromiter((w for _, w in known), dtype=np.float64, count=len(known)),
+            self._numerator,
+            self._denominator,
+        )
 
     def contains(self, term: str, passage: int) -> bool:
         """Whether passage number `passage` contains the analyzed term."""
@@ -570,6 +615,22 @@ def reduce_chunks(ids: np.ndarray, lengths: np.ndarray) -> list[ReducedChunk]:
             lengths=np.asarray(lengths, dtype=np.int32),
         )
     ]
+
+
+def kernels_available() -> bool:
+    """Whether numba (retrieval.kernels) can be imported here; checked once."""
+    global _KERNELS
+    if _KERNELS is None:
+        try:
+            import numba  # noqa: F401
+
+            _KERNELS = True
+        except ImportError:
+            _KERNELS = False
+    return _KERNELS
+
+
+_KERNELS: bool | None = None
 
 
 def best_k_dense(scores: np.ndarray, k: int, above: float) -> list[tuple[int, float]]:

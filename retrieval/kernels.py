@@ -1,0 +1,206 @@
+"""Compiled search loops for large indexes (numba), with the same float64 operations as numpy.
+
+Why: at a million passages a question touches a few hundred thousand postings, and numpy
+needs four passes over them (gather the codes' numerators, multiply by the idf, divide by
+the gathered denominators, np.add.at into the score vector), then a pass over the whole
+score vector to select the best. One compiled loop does the weighting and the adding in a
+single pass, and the selection walks the question's postings instead of every passage:
+about twice as fast (bench/scale.py, the 1M-passage careerbot row).
+
+Same bits: each weight is (numerator * idf) / denominator, times the query weight when it
+is not 1, added to the passage's running score term by term in query order, exactly the
+operations and order of BM25Index's numpy path (numba compiles without fast-math, so no
+reassociation or fused multiply-add). tests/retrieval/test_kernels.py compares the two paths
+result for result.
+
+numba is imported on first use only (about a second with compilation, cached on disk
+afterwards), and only for an index of at least retrieval.index.KERNEL_MIN_PASSAGES, where it pays.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+# Passages scored at a time: their float64 scores (128 kB) stay in the core's L2 cache while
+# the postings stream past, instead of scattering over an 8 MB vector at 1M passages.
+BLOCK = 1 << 14
+_LOCK = threading.Lock()
+_COMPILED: dict[str, Callable[..., Any]] = {}
+
+
+def _compile() -> dict[str, Callable[..., Any]]:
+    import numba
+
+    jit = numba.njit(nogil=True, cache=True)
+
+    def top_k(
+        size: int,
+        postings: np.ndarray,
+        codes: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        idf: np.ndarray,
+        weights: np.ndarray,
+        numerator: np.ndarray,
+        denominator: np.ndarray,
+        constant: float,
+        above: float,
+        k: int,
+        block: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        scores = np.zeros(min(block, size), dtype=np.float64)
+        cursor = starts.copy()
+        stop = starts.copy()
+        best_p = np.empty(k, dtype=np.int64)
+        best_v = np.empty(k, dtype=np.float64)
+        held = 0
+        worst = 0  # position of the worst kept entry once k are held
+        # Until k are held, anything above `above` enters (floor_p: no passage number is
+        # below -1, so an equal score never enters on that side).
+        floor = above
+        floor_p = -1
+        # Each term's weight per (tf, length) code, computed once per code rather than once
+        # per posting: the same operations on the same values, so the same bits.
+        n_codes = numerator.shape[0]
+        table = np.empty((starts.shape[0], n_codes), dtype=np.float64)
+        for t in range(starts.shape[0]):
+            for code in range(n_codes):
+                value = (numerator[code] * idf[t]) / denominator[code]
+                if weights[t] != 1.0:
+                    value = weights[t] * value
+                table[t, code] = value
+        for low in range(0, size, block):
+            high = low + block
+            # Score this block's passages, term by term in query order.
+            for t in range(starts.shape[0]):
+                # Bounds in locals: LLVM cannot tell the score array from the others, so
+                # it would reload anything read through an array after every store.
+                weight_of = table[t]
+                j = cursor[t]
+                end = ends[t]
+                while j < end and postings[j] < high:
+                    scores[postings[j] - low] += weight_of[codes[j]]
+                    j += 1
+                stop[t] = j
+            # Select among them, resetting each score to 0 once read: the block is clean for
+            # the next, and a passage met again (it holds several terms) scores nothing.
+            for t in range(starts.shape[0]):
+                for j in range(cursor[t], stop[t]):
+                    p = postings[j]
+                    at = p - low
+                    v = scores[at] + constant
+                    scores[at] = 0.0
+                    # The entry to beat, once k are held: a better score, or an equal one
+                    # of an earlier passage.
+                    if not v > floor and not (v == floor and p < floor_p):
+                        continue
+                    if held < k:
+                        best_p[held] = p
+                        best_v[held] = v
+                        held += 1
+                    else:
+                        best_p[worst] = p
+                        best_v[worst] = v
+                    if held == k:
+                        worst = 0
+                        for n in range(1, k):
+                            if best_v[n] < best_v[worst] or (
+                                best_v[n] == best_v[worst] and best_p[n] > best_p[worst]
+                            ):
+                                worst = n
+                        floor = best_v[worst]
+                        floor_p = best_p[worst]
+                cursor[t] = stop[t]
+        return best_p[:held], best_v[:held]
+
+    def scores(
+        size: int,
+        postings: np.ndarray,
+        codes: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        idf: np.ndarray,
+        weights: np.ndarray,
+        numerator: np.ndarray,
+        denominator: np.ndarray,
+    ) -> np.ndarray:
+        out = np.zeros(size, dtype=np.float64)
+        table = np.empty(numerator.shape[0], dtype=np.float64)
+        for t in range(starts.shape[0]):
+            for code in range(numerator.shape[0]):
+                value = (numerator[code] * idf[t]) / denominator[code]
+                if weights[t] != 1.0:
+                    value = weights[t] * value
+                table[code] = value
+            end = ends[t]
+            for j in range(starts[t], end):
+                out[postings[j]] += table[codes[j]]
+        return out
+
+    return {"top_k": jit(top_k), "scores": jit(scores)}
+
+
+def kernels() -> dict[str, Callable[..., Any]]:
+    """The compiled functions (compiled, or loaded from numba's cache, on first call)."""
+    if not _COMPILED:
+        with _LOCK:
+            if not _COMPILED:
+                _COMPILED.update(_compile())
+    return _COMPILED
+
+
+def top(
+    size: int,
+    postings: np.ndarray,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    idf: np.ndarray,
+    weights: np.ndarray,
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+    constant: float,
+    k: int,
+) -> list[tuple[int, float]]:
+    """(passage, score + constant) of the k best passages holding a term, best first, ties by
+    passage number: BM25Index.top's result for the terms whose postings are
+    postings[starts[t]:ends[t]], with the given idfs and query weights."""
+    found, values = kernels()["top_k"](
+        size,
+        postings,
+        codes,
+        starts,
+        ends,
+        idf,
+        weights,
+        numerator,
+        denominator,
+        constant,
+        constant + 1e-12,
+        k,
+        BLOCK,
+    )
+    order = np.lexsort((found, -values))
+    return list(zip(found[order].tolist(), values[order].tolist(), strict=True))
+
+
+def scores(
+    size: int,
+    postings: np.ndarray,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    idf: np.ndarray,
+    weights: np.ndarray,
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+) -> np.ndarray:
+    """Every passage's evidence (score above the baseline) for the same terms as top()."""
+    out: np.ndarray = kernels()["scores"](
+        size, postings, codes, starts, ends, idf, weights, numerator, denominator
+    )
+    return out
