@@ -2,10 +2,12 @@
 
 Why: at a million passages a question touches a few hundred thousand postings, and numpy
 needs four passes over them (gather the codes' numerators, multiply by the idf, divide by
-the gathered denominators, np.add.at into the score vector), then a pass over the whole
-score vector to select the best. One compiled loop does the weighting and the adding in a
-single pass, and the selection walks the question's postings instead of every passage:
-about twice as fast (bench/scale.py, the 1M-passage careerbot row).
+the gathered denominators, np.add.at into an 8 MB score vector), then a pass over the whole
+vector to select the best. top() instead takes each term's weight per (tf, length) code
+once, scores one block of BLOCK passages at a time (the block's scores stay in cache while
+the postings stream past) and picks the best of each block from the question's postings as
+it completes: 1M-passage search p50 3.7 -> 1.3 ms (bench/scale.py, the careerbot row).
+scores() is evidence()'s dense vector in one pass.
 
 Same bits: each weight is (numerator * idf) / denominator, times the query weight when it
 is not 1, added to the passage's running score term by term in query order, exactly the
