@@ -6,8 +6,9 @@ peak-memory figure is that engine's own):
 - careerbot: retrieval.index.BM25Index (rank-bm25's BM25Plus formula from CSR postings), top 10;
 - rank-bm25 BM25Plus: the scorer of record, get_scores over every passage, then the top 10;
 - rank-bm25 BM25Okapi: plain rank-bm25 as most people use it (the same walk over every passage);
-- bm25s (numpy backend; numba is not installed) with method "bm25+", k1 1.2, b 0.75,
-  delta 1: the same formula, so its scores can be checked against rank-bm25 too;
+- bm25s with method "bm25+", k1 1.2, b 0.75, delta 1: the same formula, so its scores can
+  be checked against rank-bm25 too; twice: its default numpy backend, and its numba
+  backend ("bm25s numba"), since careerbot's own large-index search is numba-compiled;
 - careerbot ask(): the whole `Engine.ask` a user's question goes through (chat cleaning,
   spelling, concepts, passage + document search, the gate, hit selection) with the bot's
   default of 3 hits, on the
@@ -58,10 +59,24 @@ from retrieval.analyzer import tokenize
 from retrieval.passages import split_sentences
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
-ENGINES = ("careerbot", "careerbot ask()", "rank-bm25 BM25Plus", "rank-bm25 BM25Okapi", "bm25s")
+ENGINES = (
+    "careerbot",
+    "careerbot ask()",
+    "rank-bm25 BM25Plus",
+    "rank-bm25 BM25Okapi",
+    "bm25s",
+    "bm25s numba",
+)
 # Order of the runs at each size: the scorer of record first, so its scores are on disk
 # for the others to compare with.
-RUN_ORDER = ("rank-bm25 BM25Plus", "rank-bm25 BM25Okapi", "bm25s", "careerbot", "careerbot ask()")
+RUN_ORDER = (
+    "rank-bm25 BM25Plus",
+    "rank-bm25 BM25Okapi",
+    "bm25s",
+    "bm25s numba",
+    "careerbot",
+    "careerbot ask()",
+)
 # rank-bm25 walks every passage per query term: ~0.3 s per question at 100k, ~3 s at 1M.
 RANK_BM25_QUERIES = {100_000: 100, 1_000_000: 20}
 # The ask() row builds from raw text (sentence splitting, near-duplicates, analysis): up to
@@ -248,7 +263,8 @@ def _build(engine: str, corpus: list[list[str]]) -> tuple[Search, Scores]:
         return top, (None if engine.endswith("BM25Okapi") else model.get_scores)
     import bm25s
 
-    model = bm25s.BM25(method="bm25+", k1=1.2, b=0.75, delta=1.0)
+    backend = "numba" if engine.endswith("numba") else "numpy"
+    model = bm25s.BM25(method="bm25+", k1=1.2, b=0.75, delta=1.0, backend=backend)
     vocab: dict[str, int] = {}
     ids = [[vocab.setdefault(t, len(vocab)) for t in doc] for doc in corpus]
     model.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=interactive())
