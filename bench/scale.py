@@ -353,7 +353,7 @@ def chart(results: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for engine, style in zip(ENGINES, ("o-", "x-", "s--", "^:", "d-"), strict=True):
+    for engine, style in zip(ENGINES, ("o-", "x-", "s--", "^:", "d-", "v-"), strict=True):
         points = sorted(
             (r["size"], r["p50_ms"], r["p99_ms"]) for r in results if r["engine"] == engine and "p50_ms" in r
         )
