@@ -251,6 +251,23 @@ class BM25Index:
 
         return kernels.top(self.size, *self._kernel_arguments(known), constant, k)
 
+    def top_with_context(
+        self, query: Mapping[str, float], context: np.ndarray, owner: np.ndarray, k: int
+    ) -> list[tuple[int, float]] | None:
+        """PassageSearch.top's selection through retrieval.kernels: the k best passages
+        holding a query term, by their evidence + context[owner]; None below
+        KERNEL_MIN_PASSAGES or without numba (the caller's numpy path serves then)."""
+        if self.size < KERNEL_MIN_PASSAGES or not kernels_available():
+            return None
+        known = self._known(_as_weights(query))
+        if not known or k <= 0:
+            return []
+        from retrieval import kernels
+
+        return kernels.top_with_context(
+            self.size, *self._kernel_arguments(known), np.asarray(context, dtype=np.float64), owner, k
+        )
+
     def _kernel_arguments(
         self, known: Sequence[tuple[int, float]]
     ) -> tuple[

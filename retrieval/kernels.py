@@ -30,6 +30,8 @@ import numpy as np
 # Passages scored at a time: their float64 scores (128 kB) stay in the core's L2 cache while
 # the postings stream past, instead of scattering over an 8 MB vector at 1M passages.
 BLOCK = 1 << 14
+_NO_CONTEXT = np.zeros(1, dtype=np.float64)  # top()'s stand-ins for top_with_context's arrays
+_NO_OWNER = np.zeros(1, dtype=np.int32)
 _LOCK = threading.Lock()
 _COMPILED: dict[str, Callable[..., Any]] = {}
 
@@ -53,6 +55,9 @@ def _compile() -> dict[str, Callable[..., Any]]:
         above: float,
         k: int,
         block: int,
+        context: np.ndarray,
+        owner: np.ndarray,
+        with_context: bool,
     ) -> tuple[np.ndarray, np.ndarray]:
         scores = np.zeros(min(block, size), dtype=np.float64)
         cursor = starts.copy()
@@ -94,8 +99,16 @@ def _compile() -> dict[str, Callable[..., Any]]:
                 for j in range(cursor[t], stop[t]):
                     p = postings[j]
                     at = p - low
-                    v = scores[at] + constant
+                    mine = scores[at]
                     scores[at] = 0.0
+                    if with_context:
+                        # PassageSearch.top: a passage with evidence of its own, scored
+                        # with its document's (context[owner]).
+                        if not mine > 1e-12:
+                            continue
+                        v = mine + context[owner[p]]
+                    else:
+                        v = mine + constant
                     # The entry to beat, once k are held: a better score, or an equal one
                     # of an earlier passage.
                     if not v > floor and not (v == floor and p < floor_p):
@@ -185,6 +198,47 @@ def top(
         constant + 1e-12,
         k,
         BLOCK,
+        _NO_CONTEXT,
+        _NO_OWNER,
+        False,
+    )
+    order = np.lexsort((found, -values))
+    return list(zip(found[order].tolist(), values[order].tolist(), strict=True))
+
+
+def top_with_context(
+    size: int,
+    postings: np.ndarray,
+    codes: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    idf: np.ndarray,
+    weights: np.ndarray,
+    numerator: np.ndarray,
+    denominator: np.ndarray,
+    context: np.ndarray,
+    owner: np.ndarray,
+    k: int,
+) -> list[tuple[int, float]]:
+    """(passage, evidence + context[owner]) of the k best passages with evidence of their
+    own (> 1e-12), best first, ties by passage number: PassageSearch.top for plain terms."""
+    found, values = kernels()["top_k"](
+        size,
+        postings,
+        codes,
+        starts,
+        ends,
+        idf,
+        weights,
+        numerator,
+        denominator,
+        0.0,
+        -np.inf,
+        k,
+        BLOCK,
+        context,
+        owner,
+        True,
     )
     order = np.lexsort((found, -values))
     return list(zip(found[order].tolist(), values[order].tolist(), strict=True))

@@ -70,6 +70,13 @@ class PassageSearch:
         """(passage number, score above baseline) of the k best passages that hold a query
         term themselves, best first; equal scores in passage order. `weights` (one per
         concept, default 1) scale each concept's BM25 contribution, as a weighted query."""
+        if DOCUMENT_WEIGHT == 1.0 and not any(c.alternatives for c in concepts):
+            # Plain terms on a large index: one compiled pass (retrieval.kernels), the
+            # same sums and the same choice as below.
+            plain = self._plain(concepts, weights)
+            fast = self.passages.top_with_context(plain, self.documents.evidence(plain), self.owner, k)
+            if fast is not None:
+                return fast
         own, context = self._parts(concepts, weights)
         # Only passages that themselves match are answers; combine the two scores for
         # those alone (the same sum, element by element, as evidence()).
@@ -78,6 +85,15 @@ class PassageSearch:
         around = context[self.owner[candidates]]
         combined = own[candidates] + (around if DOCUMENT_WEIGHT == 1.0 else DOCUMENT_WEIGHT * around)
         return best_k(candidates, combined, k)
+
+    @staticmethod
+    def _plain(concepts: Sequence[Concept], weights: Sequence[float] | None) -> dict[str, float]:
+        """The weighted term query of concepts that have no alternatives (as _parts builds it)."""
+        plain: dict[str, float] = {}
+        for concept, weight in zip(concepts, weights or [1.0] * len(concepts), strict=True):
+            for term in concept.terms:
+                plain[term] = plain.get(term, 0.0) + weight
+        return plain
 
     def _parts(
         self, concepts: Sequence[Concept], weights: Sequence[float] | None = None

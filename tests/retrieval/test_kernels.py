@@ -17,6 +17,8 @@ import pytest
 from retrieval import Engine
 from retrieval import index as index_module
 from retrieval.index import BM25Index
+from retrieval.search import PassageSearch
+from retrieval.synonyms import Concept
 from tests.retrieval.test_index_scale import naive_top, queries, zipf_corpus
 
 
@@ -120,3 +122,27 @@ def test_warm_compiles_only_for_a_large_index(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(index_module, "KERNEL_MIN_PASSAGES", 100)
     index.warm()
     assert calls == ["top", "scores"]
+
+
+def test_compiled_passage_search_is_numpys(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PassageSearch.top (passage + document evidence) through the kernels: the same hits,
+    # plain and weighted; a concept with alternatives keeps the numpy path.
+    rng = random.Random(58)
+    passages = zipf_corpus(58, 3_000)
+    owner = sorted(rng.randrange(400) for _ in passages)
+    documents = [
+        [t for n, p in enumerate(passages) if owner[n] == d for t in p] or ["w0"] for d in range(400)
+    ]
+    search = PassageSearch.build(passages, documents, owner)
+    compared = 0
+    for query in queries(58, 30):
+        concepts = [Concept(terms=(t,)) for t in dict.fromkeys(query)]
+        weights = [rng.choice([1.0, 0.5, 2.0]) for _ in concepts]
+        for k in (1, 5, 30):
+            for w in (None, weights):
+                monkeypatch.setattr(index_module, "KERNEL_MIN_PASSAGES", 10**12)
+                plain = search.top(concepts, k, w)
+                monkeypatch.setattr(index_module, "KERNEL_MIN_PASSAGES", 0)
+                assert np.array(search.top(concepts, k, w)).tobytes() == np.array(plain).tobytes()
+                compared += bool(plain)
+    assert compared > 100
