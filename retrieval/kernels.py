@@ -41,6 +41,37 @@ def _compile() -> dict[str, Callable[..., Any]]:
 
     jit = numba.njit(nogil=True, cache=True)
 
+    @jit
+    def _tables(
+        starts: np.ndarray,
+        ends: np.ndarray,
+        idf: np.ndarray,
+        weights: np.ndarray,
+        numerator: np.ndarray,
+        denominator: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        # A term with at least as many postings as there are (tf, length) codes gets its
+        # weight per code, computed once per code rather than once per posting (the same
+        # operations on the same values, so the same bits); row[t] is its table, or -1.
+        # The others are weighed posting by posting: a table would cost more than them
+        # (a document index of long articles has many codes).
+        n_codes = numerator.shape[0]
+        row = np.full(starts.shape[0], -1, dtype=np.int64)
+        rows = 0
+        for t in range(starts.shape[0]):
+            if ends[t] - starts[t] >= n_codes:
+                row[t] = rows
+                rows += 1
+        table = np.empty((rows, n_codes), dtype=np.float64)
+        for t in range(starts.shape[0]):
+            if row[t] >= 0:
+                for code in range(n_codes):
+                    value = (numerator[code] * idf[t]) / denominator[code]
+                    if weights[t] != 1.0:
+                        value = weights[t] * value
+                    table[row[t], code] = value
+        return table, row
+
     def top_k(
         size: int,
         postings: np.ndarray,
@@ -70,28 +101,30 @@ def _compile() -> dict[str, Callable[..., Any]]:
         # below -1, so an equal score never enters on that side).
         floor = above
         floor_p = -1
-        # Each term's weight per (tf, length) code, computed once per code rather than once
-        # per posting: the same operations on the same values, so the same bits.
-        n_codes = numerator.shape[0]
-        table = np.empty((starts.shape[0], n_codes), dtype=np.float64)
-        for t in range(starts.shape[0]):
-            for code in range(n_codes):
-                value = (numerator[code] * idf[t]) / denominator[code]
-                if weights[t] != 1.0:
-                    value = weights[t] * value
-                table[t, code] = value
+        table, row = _tables(starts, ends, idf, weights, numerator, denominator)
         for low in range(0, size, block):
             high = low + block
             # Score this block's passages, term by term in query order.
             for t in range(starts.shape[0]):
                 # Bounds in locals: LLVM cannot tell the score array from the others, so
                 # it would reload anything read through an array after every store.
-                weight_of = table[t]
                 j = cursor[t]
                 end = ends[t]
-                while j < end and postings[j] < high:
-                    scores[postings[j] - low] += weight_of[codes[j]]
-                    j += 1
+                if row[t] >= 0:
+                    weight_of = table[row[t]]
+                    while j < end and postings[j] < high:
+                        scores[postings[j] - low] += weight_of[codes[j]]
+                        j += 1
+                else:
+                    factor = idf[t]
+                    weight = weights[t]
+                    while j < end and postings[j] < high:
+                        code = codes[j]
+                        value = (numerator[code] * factor) / denominator[code]
+                        if weight != 1.0:
+                            value = weight * value
+                        scores[postings[j] - low] += value
+                        j += 1
                 stop[t] = j
             # Select among them, resetting each score to 0 once read: the block is clean for
             # the next, and a passage met again (it holds several terms) scores nothing.
@@ -144,16 +177,20 @@ def _compile() -> dict[str, Callable[..., Any]]:
         denominator: np.ndarray,
     ) -> np.ndarray:
         out = np.zeros(size, dtype=np.float64)
-        table = np.empty(numerator.shape[0], dtype=np.float64)
+        table, row = _tables(starts, ends, idf, weights, numerator, denominator)
         for t in range(starts.shape[0]):
-            for code in range(numerator.shape[0]):
-                value = (numerator[code] * idf[t]) / denominator[code]
-                if weights[t] != 1.0:
-                    value = weights[t] * value
-                table[code] = value
             end = ends[t]
-            for j in range(starts[t], end):
-                out[postings[j]] += table[codes[j]]
+            if row[t] >= 0:
+                weight_of = table[row[t]]
+                for j in range(starts[t], end):
+                    out[postings[j]] += weight_of[codes[j]]
+            else:
+                for j in range(starts[t], end):
+                    code = codes[j]
+                    value = (numerator[code] * idf[t]) / denominator[code]
+                    if weights[t] != 1.0:
+                        value = weights[t] * value
+                    out[postings[j]] += value
         return out
 
     return {"top_k": jit(top_k), "scores": jit(scores)}

@@ -35,6 +35,10 @@ def both_paths(
 @pytest.mark.parametrize("seed", [51, 52])
 def test_compiled_top_is_numpys_bit_for_bit(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
     index = BM25Index.build(zipf_corpus(seed, 5_000))
+    # Terms with more postings than (tf, length) codes are weighed through a per-code table,
+    # the others posting by posting: both kinds occur here.
+    dfs = np.diff(index.indptr)
+    assert (dfs >= index.code_tf.shape[0]).any() and (dfs < index.code_tf.shape[0]).any()
     rng = random.Random(seed)
     compared = 0
     for query in queries(seed, 40):
