@@ -161,7 +161,7 @@ class BM25Index:
     def evidence(self, query: Mapping[str, float] | Sequence[str]) -> np.ndarray:
         """Each passage's score above the baseline: the part earned by the terms it holds."""
         known = self._known(_as_weights(query))
-        if self.size >= KERNEL_MIN_PASSAGES and known and kernels_available():
+        if known and self.compiled:
             from retrieval import kernels
 
             return kernels.scores(self.size, *self._kernel_arguments(known))
@@ -202,7 +202,7 @@ class BM25Index:
         if not known or k <= 0:
             return []
         constant = self.baseline(weighted)
-        if self.size >= KERNEL_MIN_PASSAGES and kernels_available():
+        if self.compiled:
             return self.top_compiled(known, constant, k)
         scores = np.zeros(self.size, dtype=np.float64)
         parts: list[np.ndarray] = []
@@ -238,7 +238,7 @@ class BM25Index:
     def warm(self) -> None:
         """Compile (or load from numba's cache) the search loops now when top() will use
         them, so the first question does not wait for it."""
-        if self.size >= KERNEL_MIN_PASSAGES and self.vocabulary and kernels_available():
+        if self.compiled and self.vocabulary:
             self.top_compiled([(0, 1.0)], 0.0, 1)
             self.evidence({next(iter(self.vocabulary)): 1.0})
 
@@ -251,14 +251,16 @@ class BM25Index:
 
         return kernels.top(self.size, *self._kernel_arguments(known), constant, k)
 
+    @property
+    def compiled(self) -> bool:
+        """Whether this index searches through retrieval.kernels (large enough, numba here)."""
+        return self.size >= KERNEL_MIN_PASSAGES and kernels_available()
+
     def top_with_context(
         self, query: Mapping[str, float], context: np.ndarray, owner: np.ndarray, k: int
-    ) -> list[tuple[int, float]] | None:
-        """PassageSearch.top's selection through retrieval.kernels: the k best passages
-        holding a query term, by their evidence + context[owner]; None below
-        KERNEL_MIN_PASSAGES or without numba (the caller's numpy path serves then)."""
-        if self.size < KERNEL_MIN_PASSAGES or not kernels_available():
-            return None
+    ) -> list[tuple[int, float]]:
+        """PassageSearch.top's selection through retrieval.kernels (for a `compiled` index):
+        the k best passages holding a query term, by their evidence + context[owner]."""
         known = self._known(_as_weights(query))
         if not known or k <= 0:
             return []

@@ -70,13 +70,11 @@ class PassageSearch:
         """(passage number, score above baseline) of the k best passages that hold a query
         term themselves, best first; equal scores in passage order. `weights` (one per
         concept, default 1) scale each concept's BM25 contribution, as a weighted query."""
-        if DOCUMENT_WEIGHT == 1.0 and not any(c.alternatives for c in concepts):
+        if self.passages.compiled and DOCUMENT_WEIGHT == 1.0 and not any(c.alternatives for c in concepts):
             # Plain terms on a large index: one compiled pass (retrieval.kernels), the
             # same sums and the same choice as below.
             plain = self._plain(concepts, weights)
-            fast = self.passages.top_with_context(plain, self.documents.evidence(plain), self.owner, k)
-            if fast is not None:
-                return fast
+            return self.passages.top_with_context(plain, self.documents.evidence(plain), self.owner, k)
         own, context = self._parts(concepts, weights)
         # Only passages that themselves match are answers; combine the two scores for
         # those alone (the same sum, element by element, as evidence()).
