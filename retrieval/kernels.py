@@ -42,6 +42,14 @@ def _compile() -> dict[str, Callable[..., Any]]:
     jit = numba.njit(nogil=True, cache=True)
 
     @jit
+    def _weight(
+        numerator: np.ndarray, denominator: np.ndarray, code: int, idf: float, weight: float
+    ) -> float:
+        # rank-bm25's order: (tf (k1 + 1) * idf) / norm, then the query weight when not 1.
+        value: float = (numerator[code] * idf) / denominator[code]
+        return value if weight == 1.0 else weight * value
+
+    @jit
     def _tables(
         starts: np.ndarray,
         ends: np.ndarray,
@@ -66,10 +74,7 @@ def _compile() -> dict[str, Callable[..., Any]]:
         for t in range(starts.shape[0]):
             if row[t] >= 0:
                 for code in range(n_codes):
-                    value = (numerator[code] * idf[t]) / denominator[code]
-                    if weights[t] != 1.0:
-                        value = weights[t] * value
-                    table[row[t], code] = value
+                    table[row[t], code] = _weight(numerator, denominator, code, idf[t], weights[t])
         return table, row
 
     def top_k(
@@ -85,10 +90,10 @@ def _compile() -> dict[str, Callable[..., Any]]:
         constant: float,
         above: float,
         k: int,
-        block: int,
         context: np.ndarray,
         owner: np.ndarray,
         with_context: bool,
+        block: int,
     ) -> tuple[np.ndarray, np.ndarray]:
         scores = np.zeros(min(block, size), dtype=np.float64)
         cursor = starts.copy()
@@ -119,11 +124,7 @@ def _compile() -> dict[str, Callable[..., Any]]:
                     factor = idf[t]
                     weight = weights[t]
                     while j < end and postings[j] < high:
-                        code = codes[j]
-                        value = (numerator[code] * factor) / denominator[code]
-                        if weight != 1.0:
-                            value = weight * value
-                        scores[postings[j] - low] += value
+                        scores[postings[j] - low] += _weight(numerator, denominator, codes[j], factor, weight)
                         j += 1
                 stop[t] = j
             # Select among them, resetting each score to 0 once read: the block is clean for
@@ -186,11 +187,7 @@ def _compile() -> dict[str, Callable[..., Any]]:
                     out[postings[j]] += weight_of[codes[j]]
             else:
                 for j in range(starts[t], end):
-                    code = codes[j]
-                    value = (numerator[code] * idf[t]) / denominator[code]
-                    if weights[t] != 1.0:
-                        value = weights[t] * value
-                    out[postings[j]] += value
+                    out[postings[j]] += _weight(numerator, denominator, codes[j], idf[t], weights[t])
         return out
 
     return {"top_k": jit(top_k), "scores": jit(scores)}
@@ -221,26 +218,8 @@ def top(
     """(passage, score + constant) of the k best passages holding a term, best first, ties by
     passage number: BM25Index.top's result for the terms whose postings are
     postings[starts[t]:ends[t]], with the given idfs and query weights."""
-    found, values = kernels()["top_k"](
-        size,
-        postings,
-        codes,
-        starts,
-        ends,
-        idf,
-        weights,
-        numerator,
-        denominator,
-        constant,
-        constant + 1e-12,
-        k,
-        BLOCK,
-        _NO_CONTEXT,
-        _NO_OWNER,
-        False,
-    )
-    order = np.lexsort((found, -values))
-    return list(zip(found[order].tolist(), values[order].tolist(), strict=True))
+    arguments = (size, postings, codes, starts, ends, idf, weights, numerator, denominator)
+    return _best(*arguments, constant, constant + 1e-12, k, _NO_CONTEXT, _NO_OWNER, False)
 
 
 def top_with_context(
@@ -259,24 +238,14 @@ def top_with_context(
 ) -> list[tuple[int, float]]:
     """(passage, evidence + context[owner]) of the k best passages with evidence of their
     own (> 1e-12), best first, ties by passage number: PassageSearch.top for plain terms."""
-    found, values = kernels()["top_k"](
-        size,
-        postings,
-        codes,
-        starts,
-        ends,
-        idf,
-        weights,
-        numerator,
-        denominator,
-        0.0,
-        -np.inf,
-        k,
-        BLOCK,
-        context,
-        owner,
-        True,
-    )
+    arguments = (size, postings, codes, starts, ends, idf, weights, numerator, denominator)
+    return _best(*arguments, 0.0, -np.inf, k, context, owner, True)
+
+
+def _best(*arguments: Any) -> list[tuple[int, float]]:
+    """The compiled top_k's passages and values for its `arguments` (BLOCK added), best
+    first, ties by passage number."""
+    found, values = kernels()["top_k"](*arguments, BLOCK)
     order = np.lexsort((found, -values))
     return list(zip(found[order].tolist(), values[order].tolist(), strict=True))
 

@@ -86,27 +86,26 @@ class PassageSearch:
 
     @staticmethod
     def _plain(concepts: Sequence[Concept], weights: Sequence[float] | None) -> dict[str, float]:
-        """The weighted term query of concepts that have no alternatives (as _parts builds it)."""
+        """The weighted term query of the concepts that have no alternatives."""
         plain: dict[str, float] = {}
         for concept, weight in zip(concepts, weights or [1.0] * len(concepts), strict=True):
-            for term in concept.terms:
-                plain[term] = plain.get(term, 0.0) + weight
+            if not concept.alternatives:
+                for term in concept.terms:
+                    plain[term] = plain.get(term, 0.0) + weight
         return plain
 
     def _parts(
         self, concepts: Sequence[Concept], weights: Sequence[float] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(per-passage, per-document) evidence of a concept query."""
-        plain: dict[str, float] = {}
+        plain = self._plain(concepts, weights)
         own: np.ndarray | None = None
         context: np.ndarray | None = None
         if weights is None:
             weights = [1.0] * len(concepts)
         for concept, weight in zip(concepts, weights, strict=True):
             if not concept.alternatives:
-                for term in concept.terms:
-                    plain[term] = plain.get(term, 0.0) + weight
-                continue
+                continue  # in `plain`
             best_own: np.ndarray | None = None
             best_context: np.ndarray | None = None
             for option in (concept.terms, *concept.alternatives):
