@@ -170,7 +170,10 @@ def clean_chat(
                 removed.append(tokens[i])
                 i += 1
             continue
-        meant = rules.spellings.get(lowered[i])
+        # A contraction typed with its apostrophe ("don't", "isn't") is the same word as
+        # the list's apostrophe-less spelling; without this the analyzer, which drops the
+        # apostrophe, would see "dont" and the speller would make it "done".
+        meant = rules.spellings.get(lowered[i]) or rules.spellings.get(lowered[i].replace("'", ""))
         if meant is not None and not corpus_has(lowered[i]):
             rewritten.append((tokens[i], " ".join(meant)))
             kept.extend(meant)

@@ -49,6 +49,26 @@ def test_chat_spellings_are_rewritten() -> None:
     assert clean("dont know, isnt it, theyre") == "do not know is not it they are"
 
 
+def test_contractions_typed_with_an_apostrophe_are_the_words_they_stand_for() -> None:
+    # Before: the analyzer dropped the apostrophe and the speller "corrected" the rest
+    # ("don't" -> "done", "isn't" -> "int"), adding a word the asker never meant.
+    assert clean("why don't MLEs test, isn't it, they’re sure") == (
+        "why do not MLEs test is not it they are sure"
+    )
+    # Contractions whose bare spelling is another word are listed with their apostrophe only.
+    assert clean("i'd ask, we'll see") == "i would ask we will see"
+    assert clean("my id badge, ill and well") == "my id badge ill and well"
+
+
+def test_a_contraction_adds_no_concept_to_the_question() -> None:
+    engine = Engine.from_corpus()
+    for question in ("why don't MLEs write tests?", "why isn't an MLE a data scientist?", "what would i'd need?"):
+        analysis = engine.analyze(question)
+        assert not analysis.corrections, question
+        labels = {c.label for c in analysis.concepts}
+        assert not labels & {"done", "int", "id", "dont", "isnt"}, (question, labels)
+
+
 def test_a_spelling_the_corpus_itself_uses_is_left_alone() -> None:
     assert clean("how do we deploy to prod", corpus={"prod"}) == "how do we deploy to prod"
     assert clean("how do we deploy to prod") == "how do we deploy to production"
