@@ -62,7 +62,11 @@ def test_contractions_typed_with_an_apostrophe_are_the_words_they_stand_for() ->
 
 def test_a_contraction_adds_no_concept_to_the_question() -> None:
     engine = Engine.from_corpus()
-    for question in ("why don't MLEs write tests?", "why isn't an MLE a data scientist?", "what would i'd need?"):
+    for question in (
+        "why don't MLEs write tests?",
+        "why isn't an MLE a data scientist?",
+        "what would i'd need?",
+    ):
         analysis = engine.analyze(question)
         assert not analysis.corrections, question
         labels = {c.label for c in analysis.concepts}
