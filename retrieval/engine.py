@@ -140,9 +140,12 @@ class Engine:
         """analyze() for text clean_question() has already checked (ask() cleans once)."""
         index = self.search.passages
         vocabulary = index.vocabulary
+        title_only = self.search.title_only
 
         def idf(term: str) -> float | None:
-            return index.term_idf(term) if term in vocabulary else None
+            # A word only a title uses is a corpus word too, as rare as a word of one
+            # passage (term_idf of a term no passage has); see retrieval.search.
+            return index.term_idf(term) if term in vocabulary or title_only(term) else None
 
         return analyze(
             text,
@@ -325,13 +328,16 @@ class Engine:
     def _holds(self, concepts: Sequence[Concept], passages: np.ndarray) -> np.ndarray:
         """Boolean matrix: concept c is held by passage p (one of its phrasings all there).
         One sorted search per term for all passages at once, not one per pair."""
-        index = self.search.passages
+        search = self.search
         out = np.zeros((len(concepts), passages.shape[0]), dtype=bool)
         for row, concept in enumerate(concepts):
             for option in (concept.terms, *concept.alternatives):
                 has = np.ones(passages.shape[0], dtype=bool)
                 for term in option:
-                    has &= index.contains_many(term, passages)
+                    if search.title_only(term):
+                        has &= search.title_holds(term, passages)
+                    else:
+                        has &= search.passages.contains_many(term, passages)
                 out[row] |= has
         return out
 

@@ -58,7 +58,7 @@ class ConceptExplanation(BaseModel):
     label: str
     kind: str  # corpus | absent | noise
     weight: float  # information in general English (the gate's weight)
-    idf: float | None  # corpus idf; None when no passage has it
+    idf: float | None  # corpus idf; None when the corpus lacks it (no passage, no title)
 
 
 class PartExplanation(BaseModel):

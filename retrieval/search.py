@@ -7,6 +7,13 @@ document evidence the same way) ranks a passage high when it matches and its art
 too. On BEIR SciFact this lifts nDCG@10 from 0.660 (passages alone) to 0.691 (whole
 documents with the same analyzer: 0.682; see bench/scifact.py). Both parts are rank-bm25 BM25Plus scores (see retrieval.index).
 
+Title words: a word only a document's title uses (passages index their section headings,
+not the title; the document index has both) is still a word of the corpus. A passage holds
+it when its document's title does, so "what's the expense policy?" finds the passages of
+the document titled "Expense policy" whose text never repeats those words; that word adds
+to their document's score, not their own. (A word of a removed near-duplicate passage
+alone counts the same way: it is its document's word.)
+
 Synonyms: a concept with equivalent phrasings ("MLE" / "machine learning engineer")
 scores as its best phrasing in each passage (a dis-max, as Lucene's synonym handling
 does), each phrasing's score scaled to the length of the asker's own phrase, so a
@@ -64,13 +71,28 @@ class PassageSearch:
         own, context = self._parts(concepts, weights)
         return own + DOCUMENT_WEIGHT * context[self.owner], own
 
+    def title_only(self, term: str) -> bool:
+        """True for a term of some document's title that no passage uses (see above)."""
+        return term not in self.passages.vocabulary and term in self.documents.vocabulary
+
+    def title_holds(self, term: str, passages: np.ndarray) -> np.ndarray:
+        """For a title-only term: which of these passages belong to a document whose title has it."""
+        return self.documents.contains_many(term, self.owner[passages])
+
     def top(
         self, concepts: Sequence[Concept], k: int, weights: Sequence[float] | None = None
     ) -> list[tuple[int, float]]:
         """(passage number, score above baseline) of the k best passages that hold a query
-        term themselves, best first; equal scores in passage order. `weights` (one per
-        concept, default 1) scale each concept's BM25 contribution, as a weighted query."""
-        if self.passages.compiled and DOCUMENT_WEIGHT == 1.0 and not any(c.alternatives for c in concepts):
+        term themselves (or, for a title-only term, whose document's title holds it), best
+        first; equal scores in passage order. `weights` (one per concept, default 1) scale
+        each concept's BM25 contribution, as a weighted query."""
+        titled = [t for c in concepts for o in (c.terms, *c.alternatives) for t in o if self.title_only(t)]
+        if (
+            self.passages.compiled
+            and DOCUMENT_WEIGHT == 1.0
+            and not titled
+            and not any(c.alternatives for c in concepts)
+        ):
             # Plain terms on a large index: one compiled pass (retrieval.kernels), the
             # same sums and the same choice as below.
             plain = self._plain(concepts, weights)
@@ -79,7 +101,10 @@ class PassageSearch:
         # Only passages that themselves match are answers; combine the two scores for
         # those alone (the same sum, element by element, as evidence()).
         # (On a boolean array: numpy's nonzero() is ten times slower on the floats themselves.)
-        candidates = np.flatnonzero(own > 1e-12)
+        matches = own > 1e-12
+        if titled:
+            matches |= (self.documents.evidence(dict.fromkeys(titled, 1.0)) > 1e-12)[self.owner]
+        candidates = np.flatnonzero(matches)
         around = context[self.owner[candidates]]
         combined = own[candidates] + (around if DOCUMENT_WEIGHT == 1.0 else DOCUMENT_WEIGHT * around)
         return best_k(candidates, combined, k)

@@ -38,9 +38,9 @@ class WeightedConcept(BaseModel):
     # Information in general English (-log p, summed over the concept's words): the
     # gate's weight (see retrieval.gate for why).
     weight: float
-    # The corpus idf of the concept's most common phrasing; None when no passage has it.
+    # The corpus idf of the concept's most common phrasing; None when the corpus lacks it.
     idf: float | None
-    # corpus: some passage has it; absent: a real word the corpus lacks (counts against an
+    # corpus: some passage (or a document's title) has it; absent: a real word the corpus lacks (counts against an
     # answer); noise: a lone number or letter the corpus lacks (tells nothing, weight 0).
     kind: ConceptKind
 
@@ -86,7 +86,7 @@ def analyze(
     names: Sequence[str] = (),
 ) -> QueryAnalysis:
     """The weighted concepts of a question. `idf(term)` is the corpus idf of an analyzed
-    term, or None when no passage has it."""
+    term, or None when the corpus never uses it (no passage, no title)."""
     idf = lru_cache(maxsize=None)(idf)  # each term is looked up several times below
     chat = clean_chat(question, rules, names, corpus_has=speller.knows)
     tokens = chat.text.split()

@@ -272,6 +272,65 @@ def test_a_neutral_corpus_gets_neutral_text_and_no_bundled_synonyms(handbook: En
     assert answer.no_answer == handbook.no_answer_text
 
 
+@pytest.fixture(scope="module")
+def titled(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    # Titles that name what their text never repeats, as handbook pages often do.
+    return Engine.from_corpus(
+        write_corpus(
+            tmp_path_factory.mktemp("t") / "titled",
+            {
+                "expenses": "Expense policy\nReceipts for travel and meals are reimbursed within ten days "
+                "when submitted through the finance portal.",
+                "oncall": "On-call\nOn-call lasts one week. The on-call engineer answers pages within "
+                "fifteen minutes.",
+                "laptops": "Laptops\nNew hires receive a laptop on their first day. Broken laptops are "
+                "replaced by the IT desk.",
+            },
+        )
+    )
+
+
+@pytest.mark.parametrize("question", ["hey whats the expense policy", "expense policy tldr?"])
+def test_words_only_a_title_uses_find_that_documents_passages(titled: Engine, question: str) -> None:
+    # Before: "expense" and "policy" counted as words the documents never use, and the
+    # bot said so ("no word of the question occurs in the documents").
+    answer = titled.ask(question, explain=True)
+    assert answer.answered, question
+    assert answer.hits[0].doc_id == "expenses"
+    assert answer.explanation is not None
+    kinds = {c.label: c.kind for c in answer.explanation.whole.concepts}
+    assert kinds == {"expense": "corpus", "policy": "corpus"}
+
+
+def test_title_words_help_rank_but_do_not_answer_what_the_documents_lack(titled: Engine) -> None:
+    answer = titled.ask("what does the expense policy say about meals?")
+    assert answer.answered and answer.hits[0].doc_id == "expenses"
+    # "policy" is known, but "dress" and "code" are not: still an honest no.
+    assert not titled.ask("what's the dress code policy").answered
+    assert not titled.ask("how much does google pay in zurich").answered
+    # The laptops passage holds no title word of another document.
+    laptops = titled.ask("who replaces broken laptops?")
+    assert laptops.answered and laptops.hits[0].doc_id == "laptops"
+
+
+def test_title_only_terms_keep_the_numpy_path_and_its_hits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The compiled top() knows only passage postings, so a title-only term must not take it.
+    from retrieval import index as index_module
+    from retrieval.search import PassageSearch
+    from retrieval.synonyms import Concept
+
+    search = PassageSearch.build(
+        [["receipt", "meal"], ["laptop"]], [["expens", "receipt", "meal"], ["laptop"]], [0, 1]
+    )
+    concepts = [Concept(terms=("expens",))]
+    assert search.title_only("expens") and not search.title_only("meal")
+    slow = search.top(concepts, 5)
+    monkeypatch.setattr(index_module, "KERNEL_MIN_PASSAGES", 0)
+    assert search.passages.compiled
+    assert search.top(concepts, 5) == slow
+    assert [i for i, _ in slow] == [0]
+
+
 # -- multi-part questions ---------------------------------------------------------------
 
 
