@@ -44,6 +44,7 @@ from retrieval.documents import (
     iter_records,
     jsonl_line_record,
     jsonl_lines,
+    naming_text,
 )
 from retrieval.errors import CorpusError
 from retrieval.index import IndexBuilder, ReducedChunk, reduce_chunks
@@ -438,10 +439,10 @@ def _rows(
     (the texts' word hashes, words per text, which texts are ASCII) for sketch_pieces).
 
     Each text is analyzed once. As index_tokens(): a passage is its heading and its
-    text; a document is its title, all its passages (duplicates too) and each of its
-    passages' headings once."""
+    text; a document is its title, authors and site, all its passages (duplicates too) and
+    each of its passages' headings once."""
     distinct = [h for h in dict.fromkeys(headings) if h is not None]
-    units = [d.title for d in batch] + texts + distinct
+    units = [naming_text(d.title, d.authors, d.site) for d in batch] + texts + distinct
     ids, counts, words = table.analyze(units, words=True)
     n_docs, n_texts = len(batch), len(texts)
     # The texts' normalised word hashes, for their sketches (see passages.sketch_pieces).

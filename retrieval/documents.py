@@ -18,7 +18,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -301,6 +301,14 @@ def _text_field(meta: dict[str, Any], name: str, source: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise CorpusError(f"{source}: {name} must be text, not {type(value).__name__}")
     return str(value).strip()
+
+
+def naming_text(title: str, authors: Sequence[str], site: str | None) -> str:
+    """The words that name a document besides its text: its title, authors and site. They are
+    indexed with the document, not with its passages, so a question that names an article
+    ("the Dataiku post", "what does Omont say") reaches its passages (see retrieval.search,
+    title words)."""
+    return " ".join((title, *authors, site or ""))
 
 
 class DocumentRecord(NamedTuple):

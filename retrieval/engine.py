@@ -14,7 +14,7 @@ from retrieval.analyzer import stem, tokenize
 from retrieval.build import BuildTimes, Progress, build_index
 from retrieval.chat import ChatRules, default_rules
 from retrieval.corpus import DEFAULT_CORPUS, CorpusStamp, corpus_stamp, default_synonyms_file
-from retrieval.documents import load_synonyms
+from retrieval.documents import load_synonyms, naming_text
 from retrieval.gate import GateFigures, judge, judged_position
 from retrieval.models import (
     Answer,
@@ -128,7 +128,8 @@ class Engine:
 
             # One regex pass over all the text (C speed): the speller only needs which
             # lower-case words occur; how common each is comes from the index.
-            text = "\n".join((*(d.title for d in self.documents), *(p.text for p in self.passages)))
+            names = (naming_text(d.title, d.authors, d.site) for d in self.documents)
+            text = "\n".join((*names, *(p.text for p in self.passages)))
             self._speller = Speller(set(_LETTERS.findall(text.lower())), frequency)
         return self._speller
 
@@ -428,14 +429,14 @@ def index_tokens(
     """(passage tokens, document tokens, document number of each passage) for indexing.
 
     A passage is indexed with its section heading as context; a document with its title,
-    its headings and all of its passages (duplicates too: they are part of the article).
+    authors and site, its headings and all of its passages (duplicates too: they are part of the article).
     Each text is analyzed once.
     """
     text_tokens: dict[str, list[str]] = {}
     heading_tokens: dict[str | None, list[str]] = {None: []}
     document_tokens: list[list[str]] = []
     for doc, passages in zip(documents, split, strict=True):
-        tokens = tokenize(doc.title)
+        tokens = tokenize(naming_text(doc.title, doc.authors, doc.site))
         for passage in passages:
             if passage.section not in heading_tokens:
                 heading_tokens[passage.section] = tokenize(passage.section or "")

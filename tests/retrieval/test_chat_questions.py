@@ -313,6 +313,30 @@ def test_title_words_help_rank_but_do_not_answer_what_the_documents_lack(titled:
     assert laptops.answered and laptops.hits[0].doc_id == "laptops"
 
 
+def test_a_question_naming_an_author_or_site_reaches_their_article(tmp_path: Path) -> None:
+    root = tmp_path / "c"
+    root.mkdir()
+    for name, author, site, body in (
+        ("a", "Priya Raman", "ops weekly", "Pager rotations last one week and hand over on Mondays."),
+        ("b", "Tomas Berg", "people blog", "Vacation requests go to your manager two weeks ahead."),
+    ):
+        (root / f"{name}.md").write_text(
+            f"---\ntitle: Notes {name}\nauthors: [{author}]\nsite: {site}\n---\n{body}\n", encoding="utf-8"
+        )
+    engine = Engine.from_corpus(root)
+    for question, doc, names in (
+        ("what does priya raman say about rotations?", "a", {"priya", "raman"}),
+        ("that people blog post, tldr", "b", {"people", "blog"}),
+    ):
+        answer = engine.ask(question, explain=True)
+        assert answer.answered and answer.hits[0].doc_id == doc, question
+        assert answer.explanation is not None
+        kinds = {c.label: c.kind for c in answer.explanation.whole.concepts}
+        assert {kinds[n] for n in names} == {"corpus"}, kinds
+        assert not answer.explanation.whole.corrections  # a name is no typo
+    assert not engine.ask("what does elon musk say about rotations?").answered
+
+
 def test_title_only_terms_keep_the_numpy_path_and_its_hits(monkeypatch: pytest.MonkeyPatch) -> None:
     # The compiled top() knows only passage postings, so a title-only term must not take it.
     from retrieval import index as index_module
