@@ -87,7 +87,7 @@ class Speller:
         counts: dict[str, int] = {}
         for word in words:
             counts[word] = counts.get(word, 0) + 1
-        return cls(counts, counts.__getitem__)
+        return cls(counts, lambda word: counts.get(word, 0))
 
     def knows(self, word: str) -> bool:
         return word in self._words

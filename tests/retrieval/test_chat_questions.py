@@ -337,6 +337,30 @@ def test_a_question_naming_an_author_or_site_reaches_their_article(tmp_path: Pat
     assert not engine.ask("what does elon musk say about rotations?").answered
 
 
+def test_corpus_words_beyond_a_to_z_are_never_corrected(tmp_path: Path) -> None:
+    # Before: the speller knew only runs of a-z, so the corpus's own "café" became "caf",
+    # "zürich" became "zurich" and "o'reilly" became "reilly", each then missing.
+    root = write_corpus(
+        tmp_path / "c",
+        {
+            "cafe": "Café Zürich\nThe café on the ground floor of the Zürich office serves lunch. "
+            "Our O'Reilly Safari subscription is free for everyone.",
+            "oncall": "On-call\nOn-call lasts one week. The on-call engineer answers pages quickly.",
+        },
+    )
+    engine = Engine.from_corpus(root)
+    for question, words in (
+        ("is the zürich office café free", {"zürich", "café"}),
+        ("how do i get the o'reilly subscription", {"oreilly"}),
+    ):
+        analysis = engine.analyze(question)
+        assert not analysis.corrections, question
+        kinds = {c.label: c.kind for c in analysis.concepts}
+        assert {kinds[w] for w in words} == {"corpus"}, kinds
+        assert engine.ask(question).answered, question
+    assert engine.analyze("who answers pagse").corrections == (("pagse", "pages"),)
+
+
 def test_title_only_terms_keep_the_numpy_path_and_its_hits(monkeypatch: pytest.MonkeyPatch) -> None:
     # The compiled top() knows only passage postings, so a title-only term must not take it.
     from retrieval import index as index_module
