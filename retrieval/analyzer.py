@@ -74,6 +74,11 @@ def _word(token: str) -> str:
     if _ACRONYM_PLURAL.match(token):
         token = token[:-1]
     token = _POSSESSIVE.sub("", token.lower())
+    if not token.isascii():
+        # Accents folded ("résumé" meets "resume", "Zürich" "zurich"): people type without
+        # them, and a document may or may not use them. Letters without a combining mark
+        # ("ß", "ø", and other scripts' letters) stay as they are.
+        token = "".join(c for c in unicodedata.normalize("NFKD", token) if not unicodedata.combining(c))
     # Contractions and inner apostrophes ("don't", "o'reilly") are kept whole but the
     # apostrophe removed, so "don't" never splits into a stray "t".
     token = token.replace("’", "").replace("'", "")

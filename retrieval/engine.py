@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval import english
-from retrieval.analyzer import stem, tokenize
+from retrieval.analyzer import stem, tokenize, word_form
 from retrieval.build import BuildTimes, Progress, build_index
 from retrieval.chat import ChatRules, default_rules
 from retrieval.corpus import DEFAULT_CORPUS, CorpusStamp, corpus_stamp, default_synonyms_file
@@ -64,8 +64,8 @@ CANDIDATES = 30
 # the question (chat set answered 0.89 -> 0.93, our chat-style set 0.88 -> 1.00, with the
 # same abstain rates and rankings; `careerbot eval`).
 GATE_DEPTH = 3
-# The words the speller knows, as the analyzer reads them: letters of any script ("café",
-# "zürich"), inner apostrophes dropped ("o'reilly" is "oreilly"). Before, only runs of a-z
+# The words the speller knows, as the analyzer reads them (word_form): letters of any
+# script, accents folded ("café" is "cafe"), inner apostrophes dropped ("o'reilly" is "oreilly"). Before, only runs of a-z
 # counted, so a corpus's own "café" was "corrected" to "caf" and "zürich" to "zurich".
 # (\w, then letters only checked on the distinct words: twice as fast as a letters-only class.)
 _WORDS = re.compile(r"\w+(?:['’]\w+)*")
@@ -135,7 +135,7 @@ class Engine:
             names = (naming_text(d.title, d.authors, d.site) for d in self.documents)
             text = "\n".join((*names, *(p.text for p in self.passages)))
             found = set(_WORDS.findall(text.lower()))  # distinct first: the clean-up below is Python
-            plain = {w.replace("'", "").replace("’", "") for w in found}
+            plain = set(map(word_form, found))
             words = {w for w in plain if len(w) >= 3 and w.isalpha()}
             self._speller = Speller(words, frequency)
         return self._speller

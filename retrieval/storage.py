@@ -36,7 +36,7 @@ from retrieval.models import Document, Passage
 from retrieval.search import PassageSearch
 
 # Bump when tokenize(), passage splitting or the saved layout changes: old files are stale.
-ANALYZER_VERSION = 4  # 4: a document's authors and site are indexed with it
+ANALYZER_VERSION = 4  # 4: a document's authors and site indexed with it; accents folded
 MAGIC = "careerbot-index"
 # Numeric arrays only: bool, signed and unsigned integers, floats (never objects or strings).
 ARRAY_KINDS = frozenset("biuf")

@@ -23,6 +23,11 @@ def test_tokenize_is_lucene_like() -> None:
     assert tokenize("C++ and C# vs. Python3") == ["c++", "c#", "vs", "python3"]
 
 
+def test_accents_are_folded_and_other_letters_kept() -> None:
+    assert tokenize("Résumé, café, Zürich, naïve") == tokenize("resume cafe zurich naive")
+    assert tokenize("Straße Ørsted 東京") == ["straße", "ørsted", "東京"]
+
+
 def test_slack_markup_is_removed() -> None:
     raw = "<@U123> hey <!channel> what does an <https://x.test|ML engineer> do in <#C1|general>? :wave: &amp; more"
     assert " ".join(strip_slack_markup(raw).split()) == "hey what does an ML engineer do in ? & more"

@@ -344,14 +344,17 @@ def test_corpus_words_beyond_a_to_z_are_never_corrected(tmp_path: Path) -> None:
         tmp_path / "c",
         {
             "cafe": "Café Zürich\nThe café on the ground floor of the Zürich office serves lunch. "
-            "Our O'Reilly Safari subscription is free for everyone.",
+            "Our O'Reilly Safari subscription is free for everyone. Send your résumé to Jürgen.",
             "oncall": "On-call\nOn-call lasts one week. The on-call engineer answers pages quickly.",
         },
     )
     engine = Engine.from_corpus(root)
     for question, words in (
-        ("is the zürich office café free", {"zürich", "café"}),
+        ("is the zürich office café free", {"zurich", "cafe"}),
         ("how do i get the o'reilly subscription", {"oreilly"}),
+        # Accents folded both ways: typed without them, or with them where the text has none.
+        ("is the zurich office cafe free", {"zurich", "cafe"}),
+        ("who gets my resume? jurgen?", {"resume", "jurgen"}),
     ):
         analysis = engine.analyze(question)
         assert not analysis.corrections, question
