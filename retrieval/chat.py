@@ -1,7 +1,7 @@
 """Chat cleaning: what a person typed in Slack or Discord, minus what carries no question.
 
-Removed before analysis: the bot's name and @mentions, greetings and sign-offs, fillers
-and hedges ("quick q", "lol", "tbh"), emoji and chat formatting. Rewritten: chat spellings
+Removed before analysis: the bot's name and @mentions, links, greetings and sign-offs,
+fillers and hedges ("quick q", "lol", "tbh"), emoji and chat formatting. Rewritten: chat spellings
 and abbreviations ("whats", "u", "w/", "k8s"). Both lists are data files, corpus-
 independent and shipped with the engine (retrieval/data/chat_fillers.txt,
 chat_spellings.txt and chat_addressees.txt).
@@ -32,6 +32,10 @@ _QUOTE_MARK = re.compile(r"(?m)^\s*>+\s?")
 # Discord's markup (<@U123>, <@!123>, <@&123>, <#C123|name>, <!here>) and a typed @name
 # (not an e-mail address: the @ must not follow a word character).
 _MENTION = re.compile(r"<[@#!][^<>\s]*>|(?<![\w@])@[^\W_][\w.-]*")
+# A bare link (Discord and pasted text; Slack's <https://...|label> markup is gone before this)
+# refers to something, it asks nothing: its pieces ("https", "medium", "8a7f6c") would count
+# as words the documents lack and refuse the question around it.
+_URL = re.compile(r"(?i)(?<![\w@])(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>]*[^\s<>.,;:!?)\]}'\"]")
 # A vocative "bot" at the very start ("hey bot, ..."), once the greeting is gone.
 _GENERIC_NAMES = ("bot", "@bot")
 
@@ -136,7 +140,9 @@ def clean_chat(
     that says "prod"), and a filler is removed only from chat, never a word the question
     would lose its meaning without: the lists hold no such word by design.
     """
-    removed: list[str] = _MENTION.findall(text)
+    removed: list[str] = _URL.findall(text)
+    text = _URL.sub(" ", text)
+    removed += _MENTION.findall(text)
     tokens = _TOKEN.findall(strip_formatting(_MENTION.sub(" ", text)))
     lowered = [_fold(t) for t in tokens]
     own_names = {n.lower().lstrip("@") for n in names if n.strip()}

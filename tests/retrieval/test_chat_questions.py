@@ -42,6 +42,23 @@ def test_every_mention_is_removed_but_an_email_address_stays() -> None:
     assert clean("is bob@example.com the it desk") == "is bob example com the it desk"
 
 
+def test_links_are_removed_but_their_sentence_stays() -> None:
+    out = clean_chat(
+        "is this right? https://medium.com/@a/why-mles-are-dead-8a7f6c, (www.x.io/p) thoughts", RULES
+    )
+    assert out.text == "is this right thoughts"
+    assert set(out.removed) == {"https://medium.com/@a/why-mles-are-dead-8a7f6c", "www.x.io/p"}
+    assert clean("<https://discord.com/x> what is mlops") == "what is mlops"
+    assert clean("node.js or c++ for bob@example.com") == "node js or c++ for bob example com"
+
+
+def test_a_link_does_not_refuse_the_question_around_it() -> None:
+    engine = Engine.from_corpus()
+    question = "what does an MLE do all day? https://medium.com/@someone/ml-engineers-8a7f6c"
+    assert engine.ask(question).answered
+    assert [c.label for c in engine.analyze(question).concepts] == ["mle", "day"]
+
+
 def test_chat_spellings_are_rewritten() -> None:
     assert clean("whats the diff btw u and ppl w/ 5 yrs exp in prod") == (
         "what is the difference you and people with 5 years experience in production"
