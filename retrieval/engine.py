@@ -67,8 +67,9 @@ GATE_DEPTH = 3
 # The words the speller knows, as the analyzer reads them (word_form): letters of any
 # script, accents folded ("café" is "cafe"), inner apostrophes dropped ("o'reilly" is "oreilly"). Before, only runs of a-z
 # counted, so a corpus's own "café" was "corrected" to "caf" and "zürich" to "zurich".
-# (\w, then letters only checked on the distinct words: twice as fast as a letters-only class.)
-_WORDS = re.compile(r"\w+(?:['’]\w+)*")
+# (\w, then letters only checked on the distinct words: twice as fast as a letters-only
+# class; words of three or more characters, or with an apostrophe, are all it needs.)
+_WORDS = re.compile(r"\w\w\w+(?:['’]\w+)*|\w\w?['’]\w+(?:['’]\w+)*")
 
 
 class Engine:
@@ -134,7 +135,8 @@ class Engine:
             # lower-case words occur; how common each is comes from the index.
             names = (naming_text(d.title, d.authors, d.site) for d in self.documents)
             text = "\n".join((*names, *(p.text for p in self.passages)))
-            found = set(_WORDS.findall(text.lower()))  # distinct first: the clean-up below is Python
+            # Case kept until word_form, which singularises "MLEs" as the index does.
+            found = set(_WORDS.findall(text))  # distinct first: the clean-up below is Python
             plain = set(map(word_form, found))
             words = {w for w in plain if len(w) >= 3 and w.isalpha()}
             self._speller = Speller(words, frequency)

@@ -73,6 +73,22 @@ class QueryAnalysis(BaseModel):
         return sum(c.weight for c in self.concepts if c.kind == "absent")
 
 
+def _known_singular(word: str, idf: Callable[[str], float | None]) -> str | None:
+    """ "mles" -> "mle" when the corpus has the singular and not the plural: the plural of an
+    acronym typed in lower case ("mles", "gpus", "llms"), which the stemmer keeps whole (it
+    singularises "MLEs" only in capitals, see retrieval.analyzer). Never an English word
+    ("news" is not "new")."""
+    if (
+        len(word) > 3
+        and word.endswith("s")
+        and not english.is_english(word)
+        and idf(stem(word)) is None
+        and idf(stem(word[:-1])) is not None
+    ):
+        return word[:-1]
+    return None
+
+
 def _is_noise(word: str) -> bool:
     return word.isdigit() or len(word) < 2
 
@@ -95,7 +111,11 @@ def analyze(
     for n, token in enumerate(tokens):
         word = word_form(token)
         # A capital inside a word marks a name or an acronym ("iTregs", "ComYMV"), never a typo.
-        fix = None if any(c.isupper() for c in token[1:]) else speller.correct(word)
+        fix = (
+            None
+            if any(c.isupper() for c in token[1:])
+            else _known_singular(word, idf) or speller.correct(word)
+        )
         if fix is not None:
             corrections.append((token, fix))
             tokens[n] = word = fix  # a split compound ("oncall" -> "on call") is two words

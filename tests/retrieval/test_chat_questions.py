@@ -42,6 +42,16 @@ def test_every_mention_is_removed_but_an_email_address_stays() -> None:
     assert clean("is bob@example.com the it desk") == "is bob example com the it desk"
 
 
+def test_a_lower_case_acronym_plural_meets_its_singular() -> None:
+    # "MLEs" was always "mle"; typed in lower case, "mles" stayed whole and was missing.
+    engine = Engine.from_corpus()
+    analysis = engine.analyze("do mles need more math than swes")
+    assert [(c.label, c.kind) for c in analysis.concepts][:1] == [("mle", "corpus")]
+    assert ("mles", "mle") in analysis.corrections and ("swes", "swe") in analysis.corrections
+    # An English word is never cut to a corpus word ("news" is not "new").
+    assert all(w != "news" for w, _ in engine.analyze("any news on MLEs?").corrections)
+
+
 def test_links_are_removed_but_their_sentence_stays() -> None:
     out = clean_chat(
         "is this right? https://medium.com/@a/why-mles-are-dead-8a7f6c, (www.x.io/p) thoughts", RULES
