@@ -65,8 +65,9 @@ CANDIDATES = 30
 # same abstain rates and rankings; `careerbot eval`).
 GATE_DEPTH = 3
 # The words the speller knows, as the analyzer reads them (word_form): letters of any
-# script, accents folded ("café" is "cafe"), inner apostrophes dropped ("o'reilly" is "oreilly"). Before, only runs of a-z
-# counted, so a corpus's own "café" was "corrected" to "caf" and "zürich" to "zurich".
+# script, accents folded ("café" is "cafe"), inner apostrophes dropped ("o'reilly" is
+# "oreilly"). Before, only runs of a-z counted, so a corpus's own "café" was "corrected"
+# to "caf" and "zürich" to "zurich".
 # (\w, then letters only checked on the distinct words: twice as fast as a letters-only
 # class; words of three or more characters, or with an apostrophe, are all it needs.)
 _WORDS = re.compile(r"\w\w\w+(?:['’]\w+)*|\w\w?['’]\w+(?:['’]\w+)*")
@@ -153,8 +154,9 @@ class Engine:
         title_only = self.search.title_only
 
         def idf(term: str) -> float | None:
-            # A word only a title uses is a corpus word too, as rare as a word of one
-            # passage (term_idf of a term no passage has); see retrieval.search.
+            # A word only a title (or the authors, the site) uses is a corpus word too, as
+            # rare as a word of one passage (term_idf of a term no passage has); see
+            # retrieval.search.
             return index.term_idf(term) if term in vocabulary or title_only(term) else None
 
         return analyze(
@@ -438,7 +440,8 @@ def index_tokens(
     """(passage tokens, document tokens, document number of each passage) for indexing.
 
     A passage is indexed with its section heading as context; a document with its title,
-    authors and site, its headings and all of its passages (duplicates too: they are part of the article).
+    authors and site, its headings and all of its passages (duplicates too: they are part
+    of the article).
     Each text is analyzed once.
     """
     text_tokens: dict[str, list[str]] = {}

@@ -7,8 +7,8 @@ document evidence the same way) ranks a passage high when it matches and its art
 too. On BEIR SciFact this lifts nDCG@10 from 0.660 (passages alone) to 0.691 (whole
 documents with the same analyzer: 0.682; see bench/scifact.py). Both parts are rank-bm25 BM25Plus scores (see retrieval.index).
 
-Title words: a word only a document's title uses (passages index their section headings,
-not the title; the document index has both) is still a word of the corpus. A passage holds
+Title words: a word only a document's title, authors or site uses (passages index their
+section headings, not those; the document index has them all) is still a word of the corpus. A passage holds
 it when its document's title does, so "what's the expense policy?" finds the passages of
 the document titled "Expense policy" whose text never repeats those words; that word adds
 to their document's score, not their own. (A word of a removed near-duplicate passage
@@ -72,7 +72,7 @@ class PassageSearch:
         return own + DOCUMENT_WEIGHT * context[self.owner], own
 
     def title_only(self, term: str) -> bool:
-        """True for a term of some document's title that no passage uses (see above)."""
+        """True for a term of some document's title (authors, site) that no passage uses."""
         return term not in self.passages.vocabulary and term in self.documents.vocabulary
 
     def title_holds(self, term: str, passages: np.ndarray) -> np.ndarray:

@@ -40,8 +40,9 @@ class WeightedConcept(BaseModel):
     weight: float
     # The corpus idf of the concept's most common phrasing; None when the corpus lacks it.
     idf: float | None
-    # corpus: some passage (or a document's title) has it; absent: a real word the corpus lacks (counts against an
-    # answer); noise: a lone number or letter the corpus lacks (tells nothing, weight 0).
+    # corpus: some passage (or a document's title, authors, site) has it; absent: a real
+    # word the corpus lacks (counts against an answer); noise: a lone number or letter the
+    # corpus lacks (tells nothing, weight 0).
     kind: ConceptKind
 
 
