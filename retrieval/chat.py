@@ -180,7 +180,9 @@ def clean_chat(
         # the list's apostrophe-less spelling; without this the analyzer, which drops the
         # apostrophe, would see "dont" and the speller would make it "done".
         meant = rules.spellings.get(lowered[i]) or rules.spellings.get(lowered[i].replace("'", ""))
-        if meant is not None and not corpus_has(lowered[i]):
+        # A capital letter alone is a name, not chat: "R" is the language, "r" is "are".
+        single_capital = len(tokens[i]) == 1 and tokens[i].isupper()
+        if meant is not None and not single_capital and not corpus_has(lowered[i]):
             rewritten.append((tokens[i], " ".join(meant)))
             kept.extend(meant)
         else:

@@ -52,6 +52,11 @@ def test_a_lower_case_acronym_plural_meets_its_singular() -> None:
     assert all(w != "news" for w, _ in engine.analyze("any news on MLEs?").corrections)
 
 
+def test_a_capital_letter_alone_is_a_name_not_a_chat_spelling() -> None:
+    assert clean("r u using R or python") == "are you using R or python"
+    assert clean("can U help") == "can U help"
+
+
 def test_links_are_removed_but_their_sentence_stays() -> None:
     out = clean_chat(
         "is this right? https://medium.com/@a/why-mles-are-dead-8a7f6c, (www.x.io/p) thoughts", RULES
