@@ -33,6 +33,25 @@ STOPWORDS: frozenset[str] = frozenset(
     lets may might must shall also get gets got really s t ll ve re d m dont doesnt didnt isnt
     arent wasnt werent cant couldnt wont wouldnt shouldnt havent hasnt hadnt
     """.split()  # noqa: SIM905 - a word list reads better as text
+) | frozenset(
+    # The function words of the Glasgow IR group's stop list (as scikit-learn ships it):
+    # pronouns, determiners and quantifiers, prepositions, conjunctions and closed-class
+    # adverbs. Its nouns, verbs, adjectives and numerals stay searchable ("call", "system",
+    # "next", "first", "two"): in a handbook they are topics. Chat questions are full of
+    # these words ("can someone explain", "every job post says something else"), and a
+    # small corpus gives each of them the idf of a rare topic word.
+    """
+    across afterwards almost along already although always among amongst another anyhow
+    anyone anything anyway anywhere around beforehand behind beside besides beyond cannot eg
+    either else elsewhere enough etc even ever every everyone everything everywhere except
+    formerly hence hereafter hereby herein hereupon however ie indeed latterly least less many
+    meanwhile moreover mostly much namely neither never nevertheless nobody none noone nothing
+    nowhere often onto others otherwise per perhaps rather several since somehow someone
+    something sometime sometimes somewhere still thence thereafter thereby therefore therein
+    thereupon though throughout thru thus together toward towards upon via whatever whence
+    whenever whereafter whereas whereby wherein whereupon wherever whether whither whoever
+    whose within without yet
+    """.split()  # noqa: SIM905
 )
 
 # Word characters (Unicode letters and digits) with inner apostrophes or a trailing "+"/"#"

@@ -36,7 +36,7 @@ from retrieval.models import Document, Passage
 from retrieval.search import PassageSearch
 
 # Bump when tokenize(), passage splitting or the saved layout changes: old files are stale.
-ANALYZER_VERSION = 4  # 4: a document's authors and site indexed with it; accents folded
+ANALYZER_VERSION = 5  # 4: authors and site indexed, accents folded; 5: function-word stop list
 MAGIC = "careerbot-index"
 # Numeric arrays only: bool, signed and unsigned integers, floats (never objects or strings).
 ARRAY_KINDS = frozenset("biuf")

@@ -23,6 +23,16 @@ def test_tokenize_is_lucene_like() -> None:
     assert tokenize("C++ and C# vs. Python3") == ["c++", "c#", "vs", "python3"]
 
 
+def test_function_words_are_stopwords_but_open_class_words_stay() -> None:
+    assert tokenize("can someone explain why every MLE says something else, though?") == [
+        "explain",
+        "mle",
+        "say",
+    ]
+    # Nouns, verbs, adjectives and numerals of the Glasgow list are topics in a handbook.
+    assert tokenize("on call system next two first") == ["call", "system", "next", "two", "first"]
+
+
 def test_accents_are_folded_and_other_letters_kept() -> None:
     assert tokenize("Résumé, café, Zürich, naïve") == tokenize("resume cafe zurich naive")
     assert tokenize("Straße Ørsted 東京") == ["straße", "ørsted", "東京"]
